@@ -1,0 +1,343 @@
+/**
+ * The chat service: the one path in (send, join, leave, nick) for the terminal, the HTTP API and
+ * the web UI, and the one path out (typed events) that they all listen to.
+ *
+ * Local and remote messages go through one `record()` path: history, then chat.log, then the
+ * `message:new` event. A local message is acknowledged (send resolves) only once it is durably in
+ * chat.log; then it is published.
+ */
+import type { ChatLog, History, LogProblem } from '../store/index.js'
+import type { ConnectVia, MessageHandler, PeerSummary, Verdict } from '../network/index.js'
+import { shortPeerId } from '../network/index.js'
+import { InvalidMessageError, NotInRoomError, StorageError } from '../errors.js'
+import { TypedEvents } from '../events.js'
+import { checkShape, decodeMessage, encodeMessage, toRecord, type ChatMessage } from './message.js'
+import { normalizeNick, normalizeRoom, normalizeText } from '../rules.js'
+import type { HybridClock } from './clock.js'
+import type { MessageSigner, MessageVerifier } from './signature.js'
+
+/** Where a message came from. */
+export type MessageOrigin = 'local' | 'live' | 'sync'
+
+export interface ChatEvents extends Record<string, unknown> {
+  /** A message was stored: sent here, received live, or fetched as history. */
+  'message:new': { message: ChatMessage; origin: MessageOrigin; own: boolean }
+  'message:rejected': { room: string; from: string; reason: string }
+  'peer:connect': { peerId: string; nick?: string; via: ConnectVia }
+  'peer:disconnect': { peerId: string; nick?: string }
+  'peer:nick': { peerId: string; nick: string; previous?: string }
+  'peer:banned': { peerId: string; nick?: string; reason: string }
+  'room:join': { room: string; peerId: string; nick?: string }
+  'room:leave': { room: string; peerId: string; nick?: string }
+  /** This node's rooms changed. */
+  'rooms:change': { rooms: string[] }
+  /** This node's nick changed. */
+  'nick:change': { nick: string; previous: string }
+  'dial:error': { target: string; error: string; retryInMs: number; attempt: number }
+  /** chat.log could not be written or had unreadable lines. */
+  'store:problem': { message: string }
+}
+
+/** What the chat service needs from the network (the Network class, or a fake in tests). */
+export interface ChatNetwork {
+  readonly peerId: string
+  on: TypedEvents<any>['on']
+  handleMessages: (handler: MessageHandler) => void
+  joinRoom: (room: string) => void
+  leaveRoom: (room: string) => void
+  publish: (room: string, data: Uint8Array) => Promise<number>
+  roomPeers: (room: string) => string[]
+  nickOf: (peerId: string) => string | undefined
+  peers: () => PeerSummary[]
+  ping: (peerId: string) => Promise<number>
+  setNick: (nick: string) => void
+  addresses: () => string[]
+}
+
+export interface ChatServiceComponents {
+  network: ChatNetwork
+  log: ChatLog
+  history: History<ChatMessage>
+  signer: MessageSigner
+  verifier: MessageVerifier
+  clock: HybridClock
+}
+
+export interface ChatServiceInit {
+  nick: string
+  rooms: string[]
+}
+
+export interface StartReport {
+  /** Messages loaded from chat.log. */
+  loaded: number
+  problems: LogProblem[]
+}
+
+export interface RoomPeer {
+  peerId: string
+  nick: string
+}
+
+export interface ChatStatus {
+  peerId: string
+  nick: string
+  addresses: string[]
+  rooms: string[]
+  peers: number
+}
+
+export class ChatService extends TypedEvents<ChatEvents> {
+  private readonly c: ChatServiceComponents
+  private nick: string
+  private readonly joined: string[] = []
+  private readonly nicks = new Map<string, string>()
+  private nextSeq = 1
+  private sending: Promise<unknown> = Promise.resolve()
+  private unsaved: ChatMessage[] = []
+  private readonly offs: Array<() => void> = []
+  private started = false
+
+  constructor(components: ChatServiceComponents, init: ChatServiceInit) {
+    super()
+    this.c = components
+    this.nick = normalizeNick(init.nick)
+    for (const r of init.rooms) {
+      const room = normalizeRoom(r)
+      if (!this.joined.includes(room)) this.joined.push(room)
+    }
+  }
+
+  get peerId(): string {
+    return this.c.network.peerId
+  }
+
+  /** Loads chat.log into history and wires the network. Call before the network starts. */
+  async start(): Promise<StartReport> {
+    if (this.started) return { loaded: 0, problems: [] }
+    this.started = true
+    const { records, problems } = await this.c.log.load()
+    let loaded = 0
+    for (const r of records) {
+      try {
+        const m = checkShape(r.value)
+        if (this.c.history.add(m) >= 0 || this.c.history.has(m.id)) loaded++
+        this.learnNick(m)
+        this.c.clock.observe(m)
+      } catch (err) {
+        problems.push({ line: r.line, kind: 'corrupt', message: (err as Error).message })
+      }
+    }
+    problems.sort((a, b) => a.line - b.line)
+    this.nextSeq = this.c.history.lastSeq(this.peerId) + 1
+    const net = this.c.network
+    net.handleMessages((room, data, from) => this.receive(room, data, from))
+    this.offs.push(
+      net.on('peer:connect', e => {
+        this.emit('peer:connect', { ...e.detail, nick: this.nickFor(e.detail.peerId) })
+      }),
+      net.on('peer:disconnect', e => {
+        this.emit('peer:disconnect', { peerId: e.detail.peerId, nick: this.nickFor(e.detail.peerId) })
+      }),
+      net.on('peer:nick', e => {
+        this.emit('peer:nick', e.detail)
+      }),
+      net.on('peer:banned', e => {
+        this.emit('peer:banned', { peerId: e.detail.peerId, nick: this.nickFor(e.detail.peerId), reason: e.detail.reason })
+      }),
+      net.on('room:peer-join', e => {
+        this.emit('room:join', { ...e.detail, nick: this.nickFor(e.detail.peerId) })
+      }),
+      net.on('room:peer-leave', e => {
+        this.emit('room:leave', { ...e.detail, nick: this.nickFor(e.detail.peerId) })
+      }),
+      net.on('dial:error', e => {
+        this.emit('dial:error', {
+          target: e.detail.target,
+          error: e.detail.error,
+          retryInMs: e.detail.retryInMs,
+          attempt: e.detail.attempt
+        })
+      })
+    )
+    for (const room of this.joined) net.joinRoom(room)
+    return { loaded, problems }
+  }
+
+  /** Waits for pending sends and chat.log writes, then closes chat.log. */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    this.c.network.handleMessages(() => 'ignore')
+    for (const off of this.offs.splice(0)) off()
+    await this.sending.catch(() => {})
+    await this.c.log.close()
+  }
+
+  getNick(): string {
+    return this.nick
+  }
+
+  rooms(): string[] {
+    return [...this.joined]
+  }
+
+  /** Sends a message to a room. Resolves once it is durably in chat.log (and then published). */
+  async send(room: string, text: string): Promise<ChatMessage> {
+    const r = normalizeRoom(room)
+    if (!this.joined.includes(r)) throw new NotInRoomError(`you are not in #${r} (use /join ${r})`)
+    const body = normalizeText(text)
+    const job = this.sending.catch(() => {}).then(async () => await this.sendNow(r, body))
+    this.sending = job
+    return await job
+  }
+
+  private async sendNow(room: string, text: string): Promise<ChatMessage> {
+    const { ts, lc } = this.c.clock.tick()
+    const message = this.c.signer.sign({ room, from: this.peerId, nick: this.nick, text, ts, lc, seq: this.nextSeq })
+    await this.record(message, 'local')
+    this.nextSeq++
+    try {
+      await this.c.network.publish(room, encodeMessage(message))
+    } catch (err) {
+      // Stored and acknowledged: peers that missed it get it from history sync.
+      this.emit('store:problem', { message: `message saved but not published: ${(err as Error).message}` })
+    }
+    return message
+  }
+
+  /** Judges a message from the network: synchronous, so gossipsub can forward only what is valid. */
+  receive(room: string, data: Uint8Array, from: string): Verdict {
+    let message: ChatMessage
+    try {
+      message = decodeMessage(data)
+      if (message.room !== room) throw new InvalidMessageError('room-mismatch', `message for #${message.room} arrived on #${room}`)
+      if (this.c.history.has(message.id)) return 'ignore'
+      if (message.from === this.peerId) throw new InvalidMessageError('forged-self', 'message claims to be from this node')
+      this.c.verifier.verify(message)
+    } catch (err) {
+      const reason = err instanceof InvalidMessageError ? err.reason : 'malformed'
+      this.emit('message:rejected', { room, from, reason })
+      return 'reject'
+    }
+    void this.record(message, 'live').catch(() => {})
+    return 'accept'
+  }
+
+  /**
+   * Verifies and stores a message that arrived some other way (history sync). Returns false if it
+   * was already known; throws InvalidMessageError if it is not genuine.
+   */
+  async ingest(value: unknown, origin: MessageOrigin = 'sync'): Promise<boolean> {
+    const message = checkShape(value)
+    if (this.c.history.has(message.id)) return false
+    if (!this.joined.includes(message.room)) return false
+    this.c.verifier.verify(message)
+    return await this.record(message, origin)
+  }
+
+  /** The one path every message takes: history, chat.log, then the event. */
+  private async record(message: ChatMessage, origin: MessageOrigin): Promise<boolean> {
+    if (this.c.history.has(message.id)) return false
+    if (origin === 'local') {
+      // Acknowledge only what is durable: write first, and fail the send if the disk refuses.
+      await this.c.log.append(toRecord(message))
+      this.c.history.add(message)
+    } else {
+      this.c.history.add(message)
+      this.c.clock.observe(message)
+      await this.persist(message)
+    }
+    this.learnNick(message)
+    this.emit('message:new', { message, origin, own: message.from === this.peerId })
+    return true
+  }
+
+  /** Writes a received message; on failure keeps it to retry with the next write. */
+  private async persist(message: ChatMessage): Promise<void> {
+    const batch = [...this.unsaved.splice(0), message]
+    const results = await Promise.allSettled(
+      batch.map(async m => {
+        await this.c.log.append(toRecord(m))
+      })
+    )
+    const failed = batch.filter((_, i) => results[i].status === 'rejected')
+    if (failed.length > 0) {
+      this.unsaved.push(...failed)
+      const reason = (results.find(r => r.status === 'rejected') as PromiseRejectedResult).reason as Error
+      this.emit('store:problem', {
+        message: `${reason instanceof StorageError ? reason.message : String(reason)} (${this.unsaved.length} message(s) kept in memory, retried with the next write)`
+      })
+    }
+  }
+
+  /** Messages of a room, oldest first. */
+  messages(room: string, options: { afterId?: string; limit?: number } = {}): ChatMessage[] {
+    return this.c.history.list(normalizeRoom(room), options)
+  }
+
+  get history(): History<ChatMessage> {
+    return this.c.history
+  }
+
+  join(room: string): string {
+    const r = normalizeRoom(room)
+    if (this.joined.includes(r)) return r
+    this.joined.push(r)
+    this.c.network.joinRoom(r)
+    this.emit('rooms:change', { rooms: this.rooms() })
+    return r
+  }
+
+  leave(room: string): string {
+    const r = normalizeRoom(room)
+    const i = this.joined.indexOf(r)
+    if (i < 0) throw new NotInRoomError(`you are not in #${r}`)
+    this.joined.splice(i, 1)
+    this.c.network.leaveRoom(r)
+    this.emit('rooms:change', { rooms: this.rooms() })
+    return r
+  }
+
+  setNick(nick: string): string {
+    const next = normalizeNick(nick)
+    const previous = this.nick
+    if (next === previous) return next
+    this.nick = next
+    this.c.network.setNick(next)
+    this.emit('nick:change', { nick: next, previous })
+    return next
+  }
+
+  /** The best name for a peer: its current nick, else the nick on its latest message, else a short ID. */
+  nickFor(peerId: string): string {
+    if (peerId === this.peerId) return this.nick
+    return this.c.network.nickOf(peerId) ?? this.nicks.get(peerId) ?? shortPeerId(peerId)
+  }
+
+  roomPeers(room: string): RoomPeer[] {
+    return this.c.network.roomPeers(normalizeRoom(room)).map(peerId => ({ peerId, nick: this.nickFor(peerId) }))
+  }
+
+  peers(): Array<PeerSummary & { name: string }> {
+    return this.c.network.peers().map(p => ({ ...p, name: this.nickFor(p.peerId) }))
+  }
+
+  async ping(peerId: string): Promise<number> {
+    return await this.c.network.ping(peerId)
+  }
+
+  status(): ChatStatus {
+    return {
+      peerId: this.peerId,
+      nick: this.nick,
+      addresses: this.c.network.addresses(),
+      rooms: this.rooms(),
+      peers: this.c.network.peers().length
+    }
+  }
+
+  private learnNick(m: ChatMessage): void {
+    if (m.from !== this.peerId) this.nicks.set(m.from, m.nick)
+  }
+}

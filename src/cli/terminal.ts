@@ -1,0 +1,251 @@
+/**
+ * The terminal front end: reads lines (a TTY or a pipe), calls the chat service, and prints what
+ * the service emits. Incoming lines are printed above the input line without disturbing what the
+ * user is typing. The only module that writes to stdout.
+ */
+import { createInterface, clearLine, cursorTo, moveCursor, type Interface } from 'node:readline'
+import type { Readable, Writable } from 'node:stream'
+import type { ChatService } from '../chat/index.js'
+import { LanChatError } from '../errors.js'
+import { TypedEvents } from '../events.js'
+import { parseInput, type Command } from './commands.js'
+import {
+  renderConnect,
+  renderDisconnect,
+  renderError,
+  renderHelp,
+  renderJoin,
+  renderLeave,
+  renderMessage,
+  renderNotice,
+  renderPeers,
+  renderRooms,
+  type Style
+} from './render.js'
+
+/** How long `/peers` waits for each ping. */
+export const DEFAULT_PEERS_PING_TIMEOUT = 2_000
+
+export interface TerminalInit {
+  input: Readable
+  output: Writable
+  /** Input and output are an interactive terminal: draw a prompt and keep it below new lines. */
+  interactive: boolean
+  style: Style
+  peersPingTimeout?: number
+}
+
+export interface TerminalEvents extends Record<string, unknown> {
+  /** The user asked to quit (/quit, or Ctrl-D on a terminal). */
+  quit: Record<string, never>
+}
+
+export class Terminal extends TypedEvents<TerminalEvents> {
+  private readonly chat: ChatService
+  private readonly init: TerminalInit
+  private rl?: Interface
+  private current: string
+  private queue: Promise<void> = Promise.resolve()
+  private readonly offs: Array<() => void> = []
+
+  constructor(chat: ChatService, init: TerminalInit) {
+    super()
+    this.chat = chat
+    this.init = init
+    this.current = chat.rooms()[0] ?? 'main'
+  }
+
+  get currentRoom(): string {
+    return this.current
+  }
+
+  start(): void {
+    if (this.rl != null) return
+    const { input, output, interactive } = this.init
+    this.rl = createInterface({ input, output: interactive ? output : undefined, terminal: interactive, historySize: 200 })
+    this.rl.on('line', line => {
+      if (interactive) {
+        // Replace the echoed input line with the rendered message that follows.
+        moveCursor(output, 0, -1)
+        clearLine(output, 0)
+      }
+      this.queue = this.queue.then(async () => {
+        await this.handle(parseInput(line))
+      })
+    })
+    this.rl.on('close', () => {
+      // Ctrl-D on a terminal quits; the end of piped input does not stop the node.
+      if (interactive) this.emit('quit', {})
+    })
+    if (interactive)
+      this.rl.on('SIGINT', () => {
+        process.kill(process.pid, 'SIGINT')
+      })
+    const s = this.init.style
+    const c = this.chat
+    this.offs.push(
+      c.on('message:new', e => {
+        const { message, own, origin } = e.detail
+        this.print(
+          renderMessage(message, { own, showRoom: c.rooms().length > 1 || message.room !== this.current, history: origin === 'sync' }, s)
+        )
+      }),
+      c.on('room:join', e => {
+        this.print(renderJoin(s, e.detail.nick ?? e.detail.peerId, e.detail.room))
+      }),
+      c.on('room:leave', e => {
+        this.print(renderLeave(s, e.detail.nick ?? e.detail.peerId, e.detail.room))
+      }),
+      c.on('peer:connect', e => {
+        this.print(renderConnect(s, e.detail.nick ?? e.detail.peerId, e.detail.via))
+      }),
+      c.on('peer:disconnect', e => {
+        this.print(renderDisconnect(s, e.detail.nick ?? e.detail.peerId))
+      }),
+      c.on('peer:nick', e => {
+        if (e.detail.previous != null) this.print(renderNotice(s, `${e.detail.previous} is now known as ${e.detail.nick}`))
+      }),
+      c.on('peer:banned', e => {
+        this.print(renderError(s, `${e.detail.nick ?? e.detail.peerId} sent too many invalid messages and was disconnected for a while`))
+      }),
+      c.on('dial:error', e => {
+        if (e.detail.attempt === 1 || e.detail.attempt % 10 === 0)
+          this.print(
+            renderError(s, `cannot reach ${e.detail.target} (${e.detail.error}); retrying in ${Math.round(e.detail.retryInMs / 1000)}s`)
+          )
+      }),
+      c.on('store:problem', e => {
+        this.print(renderError(s, e.detail.message))
+      })
+    )
+    this.prompt()
+  }
+
+  stop(): void {
+    for (const off of this.offs.splice(0)) off()
+    const rl = this.rl
+    this.rl = undefined
+    if (rl == null) return
+    rl.removeAllListeners('close')
+    rl.close()
+    if (this.init.interactive) this.init.output.write('\n')
+  }
+
+  /** Prints the latest messages of the current room (at start, from chat.log). */
+  showRecent(limit: number): void {
+    const recent = this.chat.messages(this.current, { limit })
+    if (recent.length === 0) return
+    const s = this.init.style
+    this.print(renderNotice(s, `last ${recent.length} message(s) in #${this.current}:`))
+    for (const m of recent) this.print(renderMessage(m, { own: m.from === this.chat.peerId, showRoom: false }, s))
+  }
+
+  /** Prints a line above the input line. */
+  print(text: string): void {
+    const { output, interactive } = this.init
+    if (interactive && this.rl != null) {
+      clearLine(output, 0)
+      cursorTo(output, 0)
+      output.write(text + '\n')
+      this.prompt()
+    } else {
+      output.write(text + '\n')
+    }
+  }
+
+  private prompt(): void {
+    if (!this.init.interactive || this.rl == null) return
+    this.rl.setPrompt(`#${this.current}> `)
+    this.rl.prompt(true)
+  }
+
+  /** Runs one parsed command; errors become a line, never a crash. */
+  async handle(cmd: Command): Promise<void> {
+    const s = this.init.style
+    try {
+      switch (cmd.kind) {
+        case 'empty':
+          this.prompt()
+          return
+        case 'message':
+          await this.chat.send(this.current, cmd.text)
+          return
+        case 'help':
+          this.print(renderHelp())
+          return
+        case 'nick':
+          this.print(renderNotice(s, `you are now known as ${this.chat.setNick(cmd.nick)}`))
+          return
+        case 'join': {
+          const room = this.chat.join(cmd.room)
+          this.current = room
+          const peers = this.chat.roomPeers(room).length
+          this.print(renderNotice(s, `you joined #${room} (${peers} peer${peers === 1 ? '' : 's'} here); you now type into #${room}`))
+          return
+        }
+        case 'leave': {
+          const target = cmd.room ?? this.current
+          if (this.chat.rooms().length === 1 && this.chat.rooms()[0] === target.replace(/^#/, '').toLowerCase()) {
+            this.print(renderError(s, 'you cannot leave your only room; /join another first'))
+            return
+          }
+          const room = this.chat.leave(target)
+          if (room === this.current) this.current = this.chat.rooms()[0]
+          this.print(renderNotice(s, `you left #${room}; you now type into #${this.current}`))
+          return
+        }
+        case 'room': {
+          const room = cmd.room.replace(/^#/, '').toLowerCase()
+          if (!this.chat.rooms().includes(room)) {
+            this.print(renderError(s, `you are not in #${room} (use /join ${room})`))
+            return
+          }
+          this.current = room
+          this.print(renderNotice(s, `you now type into #${room}`))
+          return
+        }
+        case 'rooms':
+          this.print(
+            renderRooms(this.chat.rooms().map(room => ({ room, peers: this.chat.roomPeers(room).length, current: room === this.current })))
+          )
+          return
+        case 'peers': {
+          const timeout = this.init.peersPingTimeout ?? DEFAULT_PEERS_PING_TIMEOUT
+          const peers = this.chat.peers()
+          const rtts = await Promise.all(
+            peers.map(
+              async p =>
+                await Promise.race([
+                  this.chat.ping(p.peerId).catch(() => undefined),
+                  new Promise<undefined>(resolve =>
+                    setTimeout(() => {
+                      resolve(undefined)
+                    }, timeout).unref()
+                  )
+                ])
+            )
+          )
+          this.print(
+            renderPeers(
+              peers.map((p, i) => ({
+                name: p.name,
+                peerId: p.peerId,
+                rtt: rtts[i],
+                via: p.via === 'mdns' ? 'mDNS' : p.via,
+                rooms: p.rooms
+              }))
+            )
+          )
+          return
+        }
+        case 'quit':
+          this.emit('quit', {})
+          return
+        case 'error':
+          this.print(renderError(s, cmd.message))
+      }
+    } catch (err) {
+      this.print(renderError(s, err instanceof LanChatError ? err.message : `unexpected error: ${(err as Error).message}`))
+    }
+  }
+}

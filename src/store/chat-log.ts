@@ -1,0 +1,178 @@
+/**
+ * chat.log: an append-only file, one JSON object per line.
+ *
+ * `append()` resolves only once the line is durably on disk (fdatasync). Appends that arrive
+ * while a write is in flight are batched into the next write, so durability costs one sync per
+ * batch rather than per message. A failed write (full disk) rejects the appends of that batch with
+ * StorageError and the log stays usable.
+ *
+ * `load()` returns every parsable line. A torn last line (a crash mid-write) is moved aside to
+ * `chat.log.torn-<time>` and cut off, so new lines start clean; other unparsable lines are reported
+ * with their line number and kept in the file untouched.
+ */
+import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises'
+import { StorageError } from '../errors.js'
+
+export interface ChatLogInit {
+  /** Path of chat.log. */
+  path: string
+  /** fdatasync after each batch (default true). Turning it off trades durability for speed. */
+  sync?: boolean
+  /** Current time for naming set-aside files; injectable for tests. */
+  now?: () => number
+}
+
+export interface LogRecord {
+  /** 1-based line number in chat.log. */
+  line: number
+  value: unknown
+}
+
+export interface LogProblem {
+  line: number
+  kind: 'torn' | 'corrupt'
+  message: string
+  /** For a torn tail: where the partial line was saved. */
+  savedTo?: string
+}
+
+export interface LoadResult {
+  records: LogRecord[]
+  problems: LogProblem[]
+}
+
+export interface ChatLog {
+  readonly path: string
+  /** Reads the file (creating it if missing) and prepares it for appending. */
+  load: () => Promise<LoadResult>
+  /** Appends one object as a line; resolves when it is durable. */
+  append: (value: unknown) => Promise<void>
+  /** Waits for every pending append. */
+  flush: () => Promise<void>
+  /** Flushes and closes the file. Idempotent. */
+  close: () => Promise<void>
+}
+
+interface Pending {
+  line: string
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+export function createChatLog(init: ChatLogInit): ChatLog {
+  const path = init.path
+  const doSync = init.sync ?? true
+  const now = init.now ?? Date.now
+  let handle: FileHandle | undefined
+  let queue: Pending[] = []
+  let writing: Promise<void> | undefined
+  let closed = false
+
+  async function ensureOpen(): Promise<FileHandle> {
+    if (handle == null) {
+      try {
+        handle = await open(path, 'a', 0o600)
+      } catch (err) {
+        throw new StorageError(`cannot open ${path}: ${(err as Error).message}`, { cause: err })
+      }
+    }
+    return handle
+  }
+
+  async function writeBatch(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue
+      queue = []
+      try {
+        const fh = await ensureOpen()
+        await fh.appendFile(batch.map(p => p.line).join(''), 'utf8')
+        if (doSync) await fh.datasync()
+        for (const p of batch) p.resolve()
+      } catch (err) {
+        const error =
+          err instanceof StorageError ? err : new StorageError(`cannot write ${path}: ${(err as Error).message}`, { cause: err })
+        for (const p of batch) p.reject(error)
+        // A partial write may have left a torn line: start the next batch on a fresh line.
+        if (queue.length > 0) queue[0].line = '\n' + queue[0].line
+        else pendingNewline = true
+      }
+    }
+  }
+
+  let pendingNewline = false
+
+  function kick(): void {
+    if (writing != null) return
+    writing = writeBatch().finally(() => {
+      writing = undefined
+      if (queue.length > 0) kick()
+    })
+  }
+
+  return {
+    path,
+    async load() {
+      let text = ''
+      try {
+        text = await readFile(path, 'utf8')
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          throw new StorageError(`cannot read ${path}: ${(err as Error).message}`, { cause: err })
+      }
+      const records: LogRecord[] = []
+      const problems: LogProblem[] = []
+      const lines = text.split('\n')
+      const tail = lines.pop() ?? ''
+      lines.forEach((line, i) => {
+        if (line.trim() === '') return
+        try {
+          records.push({ line: i + 1, value: JSON.parse(line) })
+        } catch {
+          problems.push({ line: i + 1, kind: 'corrupt', message: 'not valid JSON' })
+        }
+      })
+      if (tail !== '') {
+        const savedTo = `${path}.torn-${now()}`
+        try {
+          await writeFile(savedTo, tail, { mode: 0o600 })
+          const goodLength = Buffer.byteLength(text, 'utf8') - Buffer.byteLength(tail, 'utf8')
+          const fh = await open(path, 'r+')
+          try {
+            await fh.truncate(goodLength)
+            await fh.datasync()
+          } finally {
+            await fh.close()
+          }
+        } catch (err) {
+          throw new StorageError(`cannot set aside the torn last line of ${path}: ${(err as Error).message}`, { cause: err })
+        }
+        problems.push({ line: lines.length + 1, kind: 'torn', message: 'incomplete last line (the node stopped mid-write)', savedTo })
+      }
+      await ensureOpen()
+      return { records, problems }
+    },
+    append(value) {
+      if (closed) return Promise.reject(new StorageError('chat.log is closed'))
+      let line = JSON.stringify(value) + '\n'
+      if (pendingNewline) {
+        line = '\n' + line
+        pendingNewline = false
+      }
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ line, resolve, reject })
+        kick()
+      })
+    },
+    async flush() {
+      while (writing != null) await writing
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      while (writing != null) await writing
+      const fh = handle
+      handle = undefined
+      await fh?.close()
+    }
+  }
+}

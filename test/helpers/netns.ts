@@ -1,0 +1,143 @@
+/**
+ * A virtual LAN made of Linux network namespaces: one namespace per host, each with a veth link to
+ * a bridge that lives in a namespace of its own, so nothing can reach the machine's real network.
+ * Multicast (mDNS) works between hosts; `cut()`/`heal()` take a host's bridge port down and up.
+ *
+ * Needs root and iproute2. Every namespace is removed by `destroy()`, on process exit, and by the
+ * next run if a crashed run left it behind.
+ */
+import { execFile, execFileSync, spawnSync } from 'node:child_process'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const PREFIX = 'lanchat-'
+
+export interface Host {
+  /** Index from 0. */
+  index: number
+  ns: string
+  ip: string
+}
+
+export interface Lan {
+  hosts: Host[]
+  bridgeNs: string
+  /** Takes a host off the LAN (its bridge port goes down). */
+  cut: (host: Host) => Promise<void>
+  /** Puts a host back on the LAN. */
+  heal: (host: Host) => Promise<void>
+  destroy: () => Promise<void>
+}
+
+export interface LanOptions {
+  hosts: number
+  /** Third octet of 10.231.X.0/24; unique per LAN in one process. */
+  subnet?: number
+}
+
+let counter = 0
+const live = new Set<string>()
+
+function ip(...args: string[]): Promise<unknown> {
+  return run('ip', args)
+}
+
+/** Why namespaces cannot be made here, or undefined if they can. */
+export function netnsUnavailableReason(): string | undefined {
+  if (process.platform !== 'linux') return 'not Linux'
+  if (process.getuid?.() !== 0) return 'not running as root'
+  const probe = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  if (probe.error != null || probe.status !== 0) return `iproute2 is not usable: ${probe.error?.message ?? probe.stderr}`
+  const name = `${PREFIX}probe-${process.pid}`
+  const add = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' })
+  if (add.status !== 0) return `cannot create a network namespace: ${add.stderr.trim()}`
+  spawnSync('ip', ['netns', 'del', name])
+  return undefined
+}
+
+/** Removes namespaces left by runs whose process is gone. */
+export function sweepStale(): void {
+  const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? ''
+  for (const line of list.split('\n')) {
+    const name = line.split(' ')[0]
+    const m = new RegExp(`^${PREFIX}(\\d+)-`).exec(name)
+    if (m == null) continue
+    const pid = Number(m[1])
+    let alive = true
+    try {
+      process.kill(pid, 0)
+    } catch {
+      alive = false
+    }
+    if (!alive || pid === process.pid) {
+      if (pid !== process.pid || !live.has(name)) spawnSync('ip', ['netns', 'del', name])
+    }
+  }
+}
+
+function deleteSync(names: Iterable<string>): void {
+  for (const name of names) {
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' })
+    } catch {}
+  }
+}
+
+process.once('exit', () => {
+  deleteSync(live)
+})
+
+export async function createLan(options: LanOptions): Promise<Lan> {
+  sweepStale()
+  const id = `${process.pid}-${counter++}`
+  const subnet = options.subnet ?? counter % 250
+  const bridgeNs = `${PREFIX}${id}-br`
+  const made: string[] = []
+  const destroy = async (): Promise<void> => {
+    for (const ns of made.splice(0).reverse()) {
+      await ip('netns', 'del', ns).catch(() => {})
+      live.delete(ns)
+    }
+  }
+  try {
+    await ip('netns', 'add', bridgeNs)
+    made.push(bridgeNs)
+    live.add(bridgeNs)
+    await ip('-n', bridgeNs, 'link', 'add', 'br0', 'type', 'bridge')
+    // Forward multicast at once (no snooping), so mDNS works from the first packet.
+    await ip('-n', bridgeNs, 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '0')
+    await ip('-n', bridgeNs, 'link', 'set', 'br0', 'up')
+    const hosts: Host[] = []
+    for (let i = 0; i < options.hosts; i++) {
+      const ns = `${PREFIX}${id}-h${i}`
+      await ip('netns', 'add', ns)
+      made.push(ns)
+      live.add(ns)
+      const port = `p${i}`
+      await ip('-n', bridgeNs, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
+      await ip('-n', bridgeNs, 'link', 'set', port, 'master', 'br0')
+      await ip('-n', bridgeNs, 'link', 'set', port, 'up')
+      const addr = `10.231.${subnet}.${i + 10}`
+      await ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0')
+      await ip('-n', ns, 'link', 'set', 'eth0', 'up')
+      await ip('-n', ns, 'link', 'set', 'lo', 'up')
+      // No default route in these namespaces: multicast needs a route of its own.
+      await ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0')
+      hosts.push({ index: i, ns, ip: addr })
+    }
+    return {
+      hosts,
+      bridgeNs,
+      cut: async host => {
+        await ip('-n', bridgeNs, 'link', 'set', `p${host.index}`, 'down')
+      },
+      heal: async host => {
+        await ip('-n', bridgeNs, 'link', 'set', `p${host.index}`, 'up')
+      },
+      destroy
+    }
+  } catch (err) {
+    await destroy()
+    throw err
+  }
+}
