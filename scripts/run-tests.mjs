@@ -5,7 +5,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test/unit', 'test/integration', 'test/lan', 'test/browser']
+const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['test']
 const files = []
 const walk = p => {
   let st

@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
-import type { Config } from './config.js'
+import { DEFAULT_SYNC_INTERVAL_S, type Config } from './config.js'
 import {
   ChatService,
   createHybridClock,
@@ -20,12 +20,15 @@ import {
   createVerifier,
   compareMessages,
   type ChatMessage,
+  type HistorySyncInit,
+  type HybridClockInit,
   type StartReport
 } from './chat/index.js'
 import { Network, type NetworkInit } from './network/index.js'
 import { acquireDataDir, createChatLog, createHistory, loadOrCreateIdentity, type DataDirLock } from './store/index.js'
 import { Terminal, renderBanner, renderError, renderNotice } from './cli/index.js'
 import { TypedEvents } from './events.js'
+import { HttpApi, type HttpApiInit } from './api/index.js'
 import { readVersion } from './version.js'
 
 export const CHAT_LOG_FILE = 'chat.log'
@@ -45,6 +48,7 @@ export type NetworkTuning = Partial<
     | 'maxInvalid'
     | 'invalidWindow'
     | 'banDuration'
+    | 'sync'
   >
 >
 
@@ -65,6 +69,12 @@ export interface AppInit {
   connectCommand?: (peerAddr: string, port: number) => string
   /** fdatasync chat.log writes (default true). */
   syncLog?: boolean
+  /** History sync timings (tests use milliseconds); the room limit comes from --history-limit. */
+  sync?: Omit<HistorySyncInit, 'roomLimit'>
+  /** The hybrid clock's wall clock and bound (tests skew it). */
+  clock?: HybridClockInit
+  /** HTTP knobs tests turn (timeouts, limits); host and port come from the config. */
+  http?: Omit<HttpApiInit, 'host' | 'port' | 'allowRemote'>
 }
 
 export interface StartInfo extends StartReport {
@@ -74,6 +84,8 @@ export interface StartInfo extends StartReport {
   logPath: string
   /** The data dir was in use, so an instance folder inside it was used. */
   dataDirFallback: boolean
+  /** The web UI's address when --enable-http is on. */
+  http?: string
 }
 
 export interface AppEvents extends Record<string, unknown> {
@@ -95,6 +107,8 @@ export class App extends TypedEvents<AppEvents> {
   readonly chat: ChatService
   readonly network: Network
   readonly terminal?: Terminal
+  /** The HTTP API and web UI (config.http). */
+  readonly http?: HttpApi
   readonly dataDir: string
   readonly logPath: string
   private readonly lock: DataDirLock
@@ -103,7 +117,7 @@ export class App extends TypedEvents<AppEvents> {
 
   private constructor(
     init: AppInit,
-    parts: { lock: DataDirLock; chat: ChatService; network: Network; logPath: string; terminal?: Terminal }
+    parts: { lock: DataDirLock; chat: ChatService; network: Network; logPath: string; terminal?: Terminal; http?: HttpApi }
   ) {
     super()
     this.init = init
@@ -112,6 +126,7 @@ export class App extends TypedEvents<AppEvents> {
     this.chat = parts.chat
     this.network = parts.network
     this.terminal = parts.terminal
+    this.http = parts.http
     this.dataDir = parts.lock.dir
     this.logPath = parts.logPath
   }
@@ -138,16 +153,23 @@ export class App extends TypedEvents<AppEvents> {
           history: createHistory<ChatMessage>({ compare: compareMessages, limit: config.historyLimit }),
           signer: createSigner(privateKey, network.peerId),
           verifier: createVerifier(),
-          clock: createHybridClock()
+          clock: createHybridClock(init.clock)
         },
-        { nick: config.nick, rooms: config.rooms }
+        {
+          nick: config.nick,
+          rooms: config.rooms,
+          sync: { interval: (config.syncInterval ?? DEFAULT_SYNC_INTERVAL_S) * 1000, ...init.sync, roomLimit: config.historyLimit }
+        }
       )
       const t = init.terminal
       const terminal =
         t == null || t === false
           ? undefined
           : new Terminal(chat, { input: t.input, output: t.output, interactive: t.interactive, style: { color: t.color } })
-      return new App(init, { lock, chat, network, logPath, terminal })
+      const http = config.http
+        ? new HttpApi({ chat }, { ...init.http, host: config.httpHost, port: config.httpPort, allowRemote: config.httpAllowRemote })
+        : undefined
+      return new App(init, { lock, chat, network, logPath, terminal, http })
     } catch (err) {
       await lock.release()
       throw err
@@ -159,6 +181,7 @@ export class App extends TypedEvents<AppEvents> {
     this.state = 'started'
     try {
       const report = await this.chat.start()
+      const http = await this.http?.start()
       await this.network.start()
       const info: StartInfo = {
         ...report,
@@ -166,7 +189,8 @@ export class App extends TypedEvents<AppEvents> {
         addresses: this.network.addresses(),
         dataDir: this.dataDir,
         logPath: this.logPath,
-        dataDirFallback: this.lock.fallback
+        dataDirFallback: this.lock.fallback,
+        http
       }
       this.startTerminal(info)
       return info
@@ -192,11 +216,19 @@ export class App extends TypedEvents<AppEvents> {
           logPath: info.logPath,
           rooms: this.chat.rooms(),
           rendezvous: this.config.mdns ? this.config.rendezvous : undefined,
-          connectCommand: command
+          connectCommand: command,
+          http: info.http
         },
         style
       )
     )
+    if (this.http?.remote === true)
+      t.print(
+        renderError(
+          style,
+          `the web UI is reachable from the network (--http-allow-remote): anyone who can reach ${info.http} can read and post as you`
+        )
+      )
     if (info.dataDirFallback)
       t.print(renderNotice(style, `data directory ${this.config.dataDir} is in use by another node; this node uses ${info.dataDir}`))
     for (const p of info.problems) {
@@ -222,6 +254,7 @@ export class App extends TypedEvents<AppEvents> {
     this.state = 'stopped'
     this.terminal?.stop()
     try {
+      await this.http?.stop()
       await this.chat.stop()
     } finally {
       try {

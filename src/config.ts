@@ -22,6 +22,8 @@ export const DEFAULT_HTTP_PORT = 3001
 export const DEFAULT_HTTP_HOST = '127.0.0.1'
 export const DEFAULT_NICK = 'anon'
 export const DEFAULT_HISTORY_LIMIT = 50_000
+/** Seconds between history sync rounds with each peer of each room. */
+export const DEFAULT_SYNC_INTERVAL_S = 30
 export const DEFAULT_DATA_DIR_NAME = 'lan-chat'
 
 export interface Config {
@@ -48,6 +50,8 @@ export interface Config {
   httpAllowRemote: boolean
   /** Messages kept per room. */
   historyLimit: number
+  /** Seconds between periodic history sync rounds (0: only on connect, join and gaps); default DEFAULT_SYNC_INTERVAL_S. */
+  syncInterval?: number
   /** Print debug information about the network. */
   verbose: boolean
 }
@@ -98,6 +102,12 @@ export const FLAGS: Record<string, FlagSpec> = {
     default: `$XDG_DATA_HOME/${DEFAULT_DATA_DIR_NAME} or ~/.local/share/${DEFAULT_DATA_DIR_NAME}`
   },
   'history-limit': { type: 'string', value: 'n', description: 'messages kept per room', default: String(DEFAULT_HISTORY_LIMIT) },
+  'sync-interval': {
+    type: 'string',
+    value: 's',
+    description: 'seconds between history sync rounds with each peer (0: only on connect)',
+    default: String(DEFAULT_SYNC_INTERVAL_S)
+  },
   'enable-http': { type: 'boolean', description: 'serve the HTTP API and web UI' },
   'http-port': { type: 'string', value: 'n', description: 'port of the HTTP API and web UI', default: String(DEFAULT_HTTP_PORT) },
   'http-host': {
@@ -246,9 +256,17 @@ export function parseArgs(argv: readonly string[], env: Environment = {}): Parse
       httpHost,
       httpAllowRemote,
       historyLimit: parsePositive('history-limit', str('history-limit'), DEFAULT_HISTORY_LIMIT),
+      syncInterval: parseSyncInterval(str('sync-interval')),
       verbose: values.verbose === true
     }
   }
+}
+
+function parseSyncInterval(value: string | undefined): number {
+  if (value == null) return DEFAULT_SYNC_INTERVAL_S
+  const n = Number(value)
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n) || n > 86_400) throw new UsageError('--sync-interval must be 0–86400 seconds')
+  return n
 }
 
 /** An OS user name may not be a valid nick (e.g. empty); fall back rather than refuse to start. */

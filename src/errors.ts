@@ -85,3 +85,30 @@ export class NotStartedError extends LanChatError {
 export class RateLimitError extends LanChatError {
   override name = 'RateLimitError'
 }
+
+/**
+ * An HTTP request that cannot be served as asked. Carries its status, a stable machine-readable
+ * `code` and a fixed message (never the raw input), plus any headers the answer needs (e.g. `Allow`).
+ */
+export class HttpError extends LanChatError {
+  override name = 'HttpError'
+  readonly status: number
+  readonly code: string
+  readonly headers: Record<string, string>
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(message)
+    this.status = status
+    this.code = code
+    this.headers = headers
+  }
+}
+
+/** A server could not listen on its address (port in use, address not available). */
+export class ListenError extends LanChatError {
+  override name = 'ListenError'
+}
+
+/** A history sync exchange with a peer failed: timeout, a frame too large or malformed, an error reply. */
+export class SyncError extends LanChatError {
+  override name = 'SyncError'
+}

@@ -13,6 +13,7 @@
 export {
   ChatService,
   type ChatEvents,
+  type ChatSyncEvents,
   type ChatNetwork,
   type ChatServiceComponents,
   type ChatServiceInit,
@@ -35,7 +36,16 @@ export {
   type UnsignedMessage
 } from './message.js'
 export { createSigner, createVerifier, type MessageSigner, type MessageVerifier } from './signature.js'
-export { createHybridClock, type HybridClock, type HlcTimestamp } from './clock.js'
+export { createHybridClock, DEFAULT_MAX_CLOCK_AHEAD, type HybridClock, type HybridClockInit, type HlcTimestamp } from './clock.js'
+export {
+  HistorySync,
+  DEFAULT_SYNC_INTERVAL,
+  DEFAULT_SYNC_BATCH,
+  type HistorySyncInit,
+  type RoomSyncStatus,
+  type SyncState
+} from './history-sync.js'
+export { summarize, wantsFrom, countGaps, type RoomSummary, type SeqRange, type Want } from './sync.js'
 export {
   normalizeNick,
   normalizeRoom,

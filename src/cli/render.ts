@@ -111,6 +111,22 @@ export function renderPeers(rows: PeerRow[]): string {
   return [`${rows.length} peer(s):`, ...lines].join('\n')
 }
 
+/** Per room: 'in sync', or 'catching up' with how many messages it knows it misses. */
+export function renderSyncStatus(rows: Array<{ room: string; state: string; missing: number }>): string {
+  return rows
+    .map(r => `  #${r.room} ${r.state}${r.missing > 0 ? ` (${r.missing} message${r.missing === 1 ? '' : 's'} missing)` : ''}`)
+    .join('\n')
+}
+
+/** One line for a burst of history: how many, from when to when, and how many are shown. */
+export function renderHistorySummary(style: Style, info: { room: string; count: number; from: number; to: number; shown: number }): string {
+  const time = style.time ?? localTime
+  return renderNotice(
+    style,
+    `${info.count} earlier message(s) in #${info.room} arrived from history (${time(info.from)}–${time(info.to)}), placed in order among the room's messages; the last ${info.shown} follow`
+  )
+}
+
 export function renderRooms(rooms: Array<{ room: string; peers: number; current: boolean }>): string {
   return ['Your rooms:', ...rooms.map(r => `  ${r.current ? '>' : ' '} #${r.room} (${r.peers} peer${r.peers === 1 ? '' : 's'})`)].join('\n')
 }

@@ -3,9 +3,9 @@
  * the service emits. Incoming lines are printed above the input line without disturbing what the
  * user is typing. The only module that writes to stdout.
  */
-import { createInterface, clearLine, cursorTo, moveCursor, type Interface } from 'node:readline'
+import { createInterface, clearScreenDown, cursorTo, moveCursor, type Interface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
-import type { ChatService } from '../chat/index.js'
+import { compareMessages, type ChatMessage, type ChatService } from '../chat/index.js'
 import { LanChatError } from '../errors.js'
 import { TypedEvents } from '../events.js'
 import { parseInput, type Command } from './commands.js'
@@ -14,6 +14,8 @@ import {
   renderDisconnect,
   renderError,
   renderHelp,
+  renderHistorySummary,
+  renderSyncStatus,
   renderJoin,
   renderLeave,
   renderMessage,
@@ -25,6 +27,10 @@ import {
 
 /** How long `/peers` waits for each ping. */
 export const DEFAULT_PEERS_PING_TIMEOUT = 2_000
+/** Messages from history are printed together once none arrived for this long. */
+export const HISTORY_FLUSH_DELAY = 200
+/** A burst of more history than this prints a summary line and only the newest ones. */
+export const HISTORY_SHOWN = 10
 
 export interface TerminalInit {
   input: Readable
@@ -47,6 +53,8 @@ export class Terminal extends TypedEvents<TerminalEvents> {
   private current: string
   private queue: Promise<void> = Promise.resolve()
   private readonly offs: Array<() => void> = []
+  private readonly history = new Map<string, ChatMessage[]>()
+  private historyTimer?: ReturnType<typeof setTimeout>
 
   constructor(chat: ChatService, init: TerminalInit) {
     super()
@@ -64,11 +72,8 @@ export class Terminal extends TypedEvents<TerminalEvents> {
     const { input, output, interactive } = this.init
     this.rl = createInterface({ input, output: interactive ? output : undefined, terminal: interactive, historySize: 200 })
     this.rl.on('line', line => {
-      if (interactive) {
-        // Replace the echoed input line with the rendered message that follows.
-        moveCursor(output, 0, -1)
-        clearLine(output, 0)
-      }
+      // Replace the echoed input (which may have wrapped over several rows) with what follows.
+      if (interactive) this.eraseInput(this.rowsOf(line) + 1)
       this.queue = this.queue.then(async () => {
         await this.handle(parseInput(line))
       })
@@ -86,9 +91,11 @@ export class Terminal extends TypedEvents<TerminalEvents> {
     this.offs.push(
       c.on('message:new', e => {
         const { message, own, origin } = e.detail
-        this.print(
-          renderMessage(message, { own, showRoom: c.rooms().length > 1 || message.room !== this.current, history: origin === 'sync' }, s)
-        )
+        if (origin === 'sync') {
+          this.queueHistory(message)
+          return
+        }
+        this.print(renderMessage(message, { own, showRoom: c.rooms().length > 1 || message.room !== this.current }, s))
       }),
       c.on('room:join', e => {
         this.print(renderJoin(s, e.detail.nick ?? e.detail.peerId, e.detail.room))
@@ -116,12 +123,22 @@ export class Terminal extends TypedEvents<TerminalEvents> {
       }),
       c.on('store:problem', e => {
         this.print(renderError(s, e.detail.message))
+      }),
+      c.syncEvents.on('clock:skew', e => {
+        const minutes = Math.round(e.detail.offsetMs / 60_000)
+        this.print(
+          renderNotice(
+            s,
+            `${e.detail.nick}'s clock is ${Math.abs(minutes)} min ${minutes > 0 ? 'ahead of' : 'behind'} yours; messages stay in order, their times may look off`
+          )
+        )
       })
     )
     this.prompt()
   }
 
   stop(): void {
+    clearTimeout(this.historyTimer)
     for (const off of this.offs.splice(0)) off()
     const rl = this.rl
     this.rl = undefined
@@ -140,17 +157,76 @@ export class Terminal extends TypedEvents<TerminalEvents> {
     for (const m of recent) this.print(renderMessage(m, { own: m.from === this.chat.peerId, showRoom: false }, s))
   }
 
+  /** Collects messages from history sync; they are printed together (see flushHistory). */
+  private queueHistory(message: ChatMessage): void {
+    const list = this.history.get(message.room) ?? []
+    list.push(message)
+    this.history.set(message.room, list)
+    clearTimeout(this.historyTimer)
+    this.historyTimer = setTimeout(() => {
+      this.flushHistory()
+    }, HISTORY_FLUSH_DELAY)
+  }
+
+  /**
+   * A terminal cannot insert lines above: history is printed in its room order, marked
+   * `(history)`, after a summary line when there is a lot of it.
+   */
+  private flushHistory(): void {
+    const s = this.init.style
+    for (const [room, list] of this.history) {
+      list.sort(compareMessages)
+      if (list.length > HISTORY_SHOWN)
+        this.print(
+          renderHistorySummary(s, { room, count: list.length, from: list[0].ts, to: list[list.length - 1].ts, shown: HISTORY_SHOWN })
+        )
+      for (const m of list.slice(-HISTORY_SHOWN))
+        this.print(
+          renderMessage(
+            m,
+            { own: m.from === this.chat.peerId, showRoom: this.chat.rooms().length > 1 || room !== this.current, history: true },
+            s
+          )
+        )
+    }
+    this.history.clear()
+  }
+
   /** Prints a line above the input line. */
   print(text: string): void {
     const { output, interactive } = this.init
-    if (interactive && this.rl != null) {
-      clearLine(output, 0)
-      cursorTo(output, 0)
-      output.write(text + '\n')
+    const rl = this.rl
+    if (interactive && rl != null) {
+      // The input may span several rows and the cursor may sit on any of them: erase from the
+      // prompt's first row down, print, and let readline redraw prompt and input below. Before
+      // redrawing, readline moves up by the row it last recorded for the cursor (`prevRows`, not
+      // always the current one: fast typing skips the update), so leave that many rows for it.
+      this.eraseInput(rl.getCursorPos().rows)
+      const recorded = (rl as unknown as { prevRows?: number }).prevRows ?? 0
+      output.write(text + '\n' + '\n'.repeat(recorded))
       this.prompt()
     } else {
       output.write(text + '\n')
     }
+  }
+
+  /** Moves up `rows` rows to the left edge and clears everything below. */
+  private eraseInput(rows: number): void {
+    const output = this.init.output
+    if (rows > 0) moveCursor(output, 0, -rows)
+    cursorTo(output, 0)
+    clearScreenDown(output)
+  }
+
+  /** The row (from 0) on which prompt + text ends, measured by readline itself. */
+  private rowsOf(text: string): number {
+    const rl = this.rl
+    if (rl == null) return 0
+    const prompt = rl.getPrompt()
+    rl.setPrompt(prompt + text)
+    const { rows } = rl.getCursorPos()
+    rl.setPrompt(prompt)
+    return rows
   }
 
   private prompt(): void {
@@ -236,6 +312,7 @@ export class Terminal extends TypedEvents<TerminalEvents> {
               }))
             )
           )
+          this.print(renderSyncStatus(this.chat.rooms().map(room => ({ room, ...this.chat.syncStatus(room) }))))
           return
         }
         case 'quit':

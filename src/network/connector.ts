@@ -5,10 +5,19 @@
  *   the connection is lost, so the order in which nodes start does not matter.
  * - Peers found by mDNS: when two nodes discover each other, the higher peer ID dials the lower at
  *   once; the lower waits `mdnsGrace` and dials only if no connection arrived (a node discovered by
- *   one side only still ends up connected). After a drop the same rule applies again, so nodes
- *   reconnect by themselves. A peer mDNS has not seen for `mdnsForget` is forgotten.
+ *   one side only still ends up connected).
+ * - The grace period starts again whenever both sides may act at once: after a drop, and when the
+ *   peer is back after `mdnsAbsence` of mDNS silence or with new addresses (a healed link, a
+ *   restart). A peer mDNS has not seen for `mdnsAbsence` is not dialed, and a dial to it is not
+ *   left waiting, as it would land whenever the link returns and race the other side. So after an
+ *   outage the higher side redials the moment mDNS sees the peer again and the lower only if that
+ *   did not connect: nodes reconnect by themselves (libp2p reports a discovered peer only once;
+ *   our mDNS listener sees every answer), with one dial. A peer unseen for `mdnsForget` is
+ *   forgotten.
+ * - mDNS addresses are dialed with the peer ID appended, so libp2p checks the remote's identity and
+ *   reuses an existing connection to the peer instead of opening a second one.
  */
-import type { Multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { InvalidOptionError } from '../errors.js'
 import { TypedEvents } from '../events.js'
 
@@ -17,6 +26,8 @@ export const DEFAULT_MDNS_GRACE = 1_500
 export const DEFAULT_BACKOFF_MIN = 500
 export const DEFAULT_BACKOFF_MAX = 30_000
 export const DEFAULT_MDNS_FORGET = 60_000
+/** mDNS silence after which a peer seen again counts as back (1.5 × the default mDNS interval of 10 s). */
+export const DEFAULT_MDNS_ABSENCE = 15_000
 
 export type DialReason = 'mdns' | 'dial'
 
@@ -26,6 +37,7 @@ export interface ConnectorInit {
   backoffMin?: number
   backoffMax?: number
   mdnsForget?: number
+  mdnsAbsence?: number
 }
 
 export interface ConnectorComponents {
@@ -52,7 +64,24 @@ interface Target {
   nextAttempt: number
   backoff: number
   attempt: number
-  dialing: boolean
+  /** Aborts the dial in flight, if any. */
+  cancel?: AbortController
+}
+
+/** The address with `/p2p/<peerId>` at the end, as libp2p needs to verify and reuse connections. */
+function withPeerId(addr: Multiaddr, peerId: string): Multiaddr {
+  const last = addr.getComponents().findLast(c => c.name === 'p2p')?.value
+  if (last === peerId) return addr
+  return last == null ? addr.encapsulate(multiaddr(`/p2p/${peerId}`)) : addr
+}
+
+function sameAddrs(a: Multiaddr[], b: Multiaddr[]): boolean {
+  const key = (list: Multiaddr[]): string =>
+    list
+      .map(x => x.toString())
+      .sort()
+      .join(' ')
+  return key(a) === key(b)
 }
 
 function positive(name: string, value: number): number {
@@ -67,6 +96,7 @@ export class Connector extends TypedEvents<ConnectorEvents> {
   private readonly backoffMin: number
   private readonly backoffMax: number
   private readonly forget: number
+  private readonly absence: number
   private readonly now: () => number
   private readonly targets = new Map<string, Target>()
   private timer?: ReturnType<typeof setInterval>
@@ -80,6 +110,7 @@ export class Connector extends TypedEvents<ConnectorEvents> {
     this.backoffMin = positive('backoffMin', init.backoffMin ?? DEFAULT_BACKOFF_MIN)
     this.backoffMax = positive('backoffMax', init.backoffMax ?? DEFAULT_BACKOFF_MAX)
     this.forget = positive('mdnsForget', init.mdnsForget ?? DEFAULT_MDNS_FORGET)
+    this.absence = positive('mdnsAbsence', init.mdnsAbsence ?? DEFAULT_MDNS_ABSENCE)
     this.now = components.now ?? Date.now
   }
 
@@ -114,8 +145,7 @@ export class Connector extends TypedEvents<ConnectorEvents> {
       lastSeen: now,
       nextAttempt: now,
       backoff: this.backoffMin,
-      attempt: 0,
-      dialing: false
+      attempt: 0
     })
     this.tick()
   }
@@ -124,12 +154,18 @@ export class Connector extends TypedEvents<ConnectorEvents> {
   discovered(peerId: string, addrs: Multiaddr[]): void {
     if (peerId === this.components.selfId || addrs.length === 0) return
     const now = this.now()
+    const withId = addrs.map(a => withPeerId(a, peerId))
     const existing = this.targets.get(peerId)
     if (existing != null) {
-      existing.addrs = addrs
+      const back = now - existing.lastSeen > this.absence || !sameAddrs(existing.addrs, withId)
+      existing.addrs = withId
       existing.lastSeen = now
-      // A peer that reappears after a long silence is worth trying again at once.
-      if (existing.nextAttempt > now + this.backoffMin && !existing.dialing) {
+      // Back after a silence (a healed link) or on new addresses (a restart): try again at once,
+      // and give the higher peer ID its head start again, as on first sight. A dial still waiting
+      // on the old outage is dropped, or it would hold the higher side back for seconds.
+      if (back && !this.components.isConnected(peerId)) {
+        existing.cancel?.abort()
+        existing.since = now
         existing.nextAttempt = now
         existing.backoff = this.backoffMin
       }
@@ -137,14 +173,13 @@ export class Connector extends TypedEvents<ConnectorEvents> {
       this.targets.set(peerId, {
         key: peerId,
         reason: 'mdns',
-        addrs,
+        addrs: withId,
         peerId,
         since: now,
         lastSeen: now,
         nextAttempt: now,
         backoff: this.backoffMin,
-        attempt: 0,
-        dialing: false
+        attempt: 0
       })
     }
     this.tick()
@@ -160,6 +195,12 @@ export class Connector extends TypedEvents<ConnectorEvents> {
     }
   }
 
+  /** Whether a dial to this peer is in flight. */
+  isDialing(peerId: string): boolean {
+    for (const t of this.targets.values()) if (t.peerId === peerId && t.cancel != null) return true
+    return false
+  }
+
   /** Why this node knows the peer: found by mDNS, given with --peer, or neither. */
   reasonFor(peerId: string): DialReason | undefined {
     for (const t of this.targets.values()) if (t.peerId === peerId) return t.reason
@@ -167,9 +208,11 @@ export class Connector extends TypedEvents<ConnectorEvents> {
   }
 
   private eligible(t: Target, now: number): boolean {
-    if (t.dialing || now < t.nextAttempt) return false
+    if (t.cancel != null || now < t.nextAttempt) return false
     if (t.peerId != null && this.components.isConnected(t.peerId)) return false
     if (t.reason === 'dial') return true
+    // mDNS tells when an absent peer is back; dialing it before that only fails.
+    if (now - t.lastSeen > this.absence) return false
     // Tie-break: the higher peer ID dials; the lower gives it `grace` to do so.
     return this.components.selfId > (t.peerId ?? '') || now - t.since >= this.grace
   }
@@ -182,28 +225,40 @@ export class Connector extends TypedEvents<ConnectorEvents> {
         this.targets.delete(t.key)
         continue
       }
+      // A dial into an outage would land whenever the link comes back, racing the other side.
+      if (t.reason === 'mdns' && t.cancel != null && now - t.lastSeen > this.absence) t.cancel.abort()
       if (this.eligible(t, now)) void this.dial(t)
     }
   }
 
   private async dial(t: Target): Promise<void> {
-    t.dialing = true
+    const cancel = new AbortController()
+    t.cancel = cancel
     t.attempt++
-    const signal = this.abort?.signal ?? AbortSignal.abort()
+    const stopped = this.abort?.signal ?? AbortSignal.abort()
     try {
-      const peerId = await this.components.dial(t.addrs, signal)
+      const peerId = await this.components.dial(t.addrs, AbortSignal.any([stopped, cancel.signal]))
       t.peerId = peerId
       t.backoff = this.backoffMin
       t.attempt = 0
       this.emit('dial:success', { target: t.key, reason: t.reason, peerId })
     } catch (err) {
-      if (signal.aborted) return
+      // Stopped, or dropped because the peer came back (discovered() has set the next attempt).
+      if (stopped.aborted || cancel.signal.aborted) return
+      // The other side's dial won (both dialed at once): connected, nothing to report or retry.
+      if (t.peerId != null && this.components.isConnected(t.peerId)) {
+        t.backoff = this.backoffMin
+        t.attempt = 0
+        return
+      }
       const retryInMs = t.backoff
       t.nextAttempt = this.now() + t.backoff
       t.backoff = Math.min(this.backoffMax, t.backoff * 2)
       this.emit('dial:error', { target: t.key, reason: t.reason, error: err as Error, retryInMs, attempt: t.attempt })
     } finally {
-      t.dialing = false
+      if (t.cancel === cancel) t.cancel = undefined
+      // A dropped dial makes way for the new attempt now, not at the next tick.
+      if (cancel.signal.aborted && !stopped.aborted) this.tick()
     }
   }
 }

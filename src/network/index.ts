@@ -21,6 +21,15 @@ export {
   type ConnectVia,
   type PeerSummary
 } from './network.js'
-export { roomTopic, topicRoom, mdnsServiceTag, shortPeerId, HELLO_PROTOCOL } from './topics.js'
+export { roomTopic, topicRoom, mdnsServiceTag, shortPeerId, HELLO_PROTOCOL, SYNC_PROTOCOL } from './topics.js'
+export {
+  encodeSyncFrame,
+  decodeSyncFrame,
+  DEFAULT_MAX_SYNC_REQUEST_BYTES,
+  DEFAULT_MAX_SYNC_RESPONSE_BYTES,
+  DEFAULT_SYNC_TIMEOUT,
+  type SyncHandler,
+  type SyncProtocolInit
+} from './sync-protocol.js'
 export type { ConnectorInit, DialReason } from './connector.js'
 export type { HealthInit } from './health.js'

@@ -8,17 +8,24 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection, PeerId, Stream, IdentifyResult } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { TypedEvents } from '../events.js'
-import { createChatLibp2p, type ChatLibp2p, type NodeInit } from './node.js'
+import { createChatLibp2p, DEFAULT_MDNS_INTERVAL, type ChatLibp2p, type NodeInit } from './node.js'
 import { Connector, type ConnectorInit, type DialReason } from './connector.js'
+import { redundantConnections } from './duplicates.js'
 import { HealthMonitor, type HealthInit } from './health.js'
+import { livenessPing } from './liveness.js'
 import { decodeHello, encodeHello, MAX_HELLO_BYTES, type FoundBy } from './hello.js'
 import { HELLO_PROTOCOL, roomTopic, topicRoom } from './topics.js'
+import { SyncProtocol, type SyncHandler, type SyncProtocolInit } from './sync-protocol.js'
 import { NotStartedError } from '../errors.js'
 
-export const DEFAULT_HELLO_TIMEOUT = 1_000
+/** How long a new peer's hello (nick, how it found us) is awaited before announcing it anyway; it
+ * normally arrives within milliseconds, so only a busy machine or a peer without hello waits. */
+export const DEFAULT_HELLO_TIMEOUT = 3_000
 export const DEFAULT_MAX_INVALID = 10
 export const DEFAULT_INVALID_WINDOW = 60_000
 export const DEFAULT_BAN_DURATION = 5 * 60_000
+/** Parsed peer IDs kept (peerIdObject); cleared when full. */
+const PEER_ID_CACHE_SIZE = 4_096
 
 export type Verdict = 'accept' | 'ignore' | 'reject'
 export type ConnectVia = 'mdns' | 'dial' | 'inbound'
@@ -58,6 +65,8 @@ export interface NetworkInit extends Omit<NodeInit, 'gater'> {
   invalidWindow?: number
   banDuration?: number
   now?: () => number
+  /** History sync protocol limits and timeout. */
+  sync?: SyncProtocolInit
 }
 
 function isLoopbackAddr(ma: Multiaddr): boolean {
@@ -77,6 +86,7 @@ export class Network extends TypedEvents<NetworkEvents> {
   private readonly node: ChatLibp2p
   private readonly connector: Connector
   private readonly health: HealthMonitor
+  private readonly sync: SyncProtocol
   private readonly init: NetworkInit
   private readonly now: () => number
   private nick: string
@@ -90,6 +100,7 @@ export class Network extends TypedEvents<NetworkEvents> {
   private readonly invalid = new Map<string, number[]>()
   private readonly banned = new Map<string, number>()
   private readonly cleanups: Array<() => void> = []
+  private readonly peerIds = new Map<string, PeerId>()
   private started = false
 
   private constructor(node: ChatLibp2p, init: NetworkInit, banned: Map<string, number>) {
@@ -107,11 +118,20 @@ export class Network extends TypedEvents<NetworkEvents> {
         isConnected: peerId => this.isConnected(peerId),
         now: this.now
       },
-      init.connector
+      // A peer is "back" after one and a half mDNS intervals of silence.
+      { mdnsAbsence: 1.5 * (init.mdnsInterval ?? DEFAULT_MDNS_INTERVAL), ...init.connector }
     )
     this.health = new HealthMonitor(
       {
-        ping: async (peerId, signal) => await node.services.ping.ping(this.peerIdObject(peerId), { signal }),
+        // A yamux PING frame on the open connection, not a new ping stream (see liveness.ts).
+        ping: async (peerId, signal) =>
+          await livenessPing(
+            {
+              connections: () => node.getConnections(this.peerIdObject(peerId)),
+              pingProtocol: async s => await node.services.ping.ping(this.peerIdObject(peerId), { signal: s })
+            },
+            signal
+          ),
         peers: () => [...this.announced.keys()],
         hangUp: async peerId => {
           await node.hangUp(this.peerIdObject(peerId))
@@ -119,21 +139,48 @@ export class Network extends TypedEvents<NetworkEvents> {
       },
       init.health
     )
+    this.sync = new SyncProtocol(
+      {
+        handle: async (protocol, handler, options) => {
+          await node.handle(protocol, handler, options)
+        },
+        unhandle: async protocol => {
+          await node.unhandle(protocol)
+        },
+        dialProtocol: async (peer, protocol, options) => await node.dialProtocol(peer, protocol, options),
+        toPeerId: peerId => this.peerIdObject(peerId)
+      },
+      init.sync
+    )
   }
 
   static async create(init: NetworkInit): Promise<Network> {
     const banned = new Map<string, number>()
     const now = init.now ?? Date.now
     const isBanned = (peerId: PeerId): boolean => (banned.get(peerId.toString()) ?? 0) > now()
+    // The gater is made before the Network it asks; it is only consulted once the node runs.
+    const self: { network?: Network } = {}
     const node = await createChatLibp2p({
       ...init,
       gater: {
         denyDialPeer: isBanned,
-        denyInboundEncryptedConnection: isBanned,
+        denyInboundEncryptedConnection: peerId => isBanned(peerId) || (self.network?.losesToOwnDial(peerId) ?? false),
         denyOutboundEncryptedConnection: isBanned
       }
     })
-    return new Network(node, init, banned)
+    self.network = new Network(node, init, banned)
+    return self.network
+  }
+
+  /** Sets the function that answers history sync requests from peers (chat/history-sync.ts). */
+  handleSync(handler: SyncHandler): void {
+    this.sync.handle(handler)
+  }
+
+  /** Sends a history sync request to a connected peer; resolves with its answer. Throws SyncError. */
+  async requestSync(peerId: string, body: unknown, options: { signal?: AbortSignal } = {}): Promise<unknown> {
+    if (!this.started) throw new NotStartedError('network is not started')
+    return await this.sync.request(peerId, body, options)
   }
 
   /** Sets the function that judges every received room message. */
@@ -156,11 +203,15 @@ export class Network extends TypedEvents<NetworkEvents> {
       },
       { maxInboundStreams: 4 }
     )
+    await this.sync.start()
     listen(node, 'peer:connect', (e: CustomEvent<PeerId>) => {
       this.onPeerConnect(e.detail.toString())
     })
     listen(node, 'peer:disconnect', (e: CustomEvent<PeerId>) => {
       this.onPeerDisconnect(e.detail.toString())
+    })
+    listen(node, 'connection:open', (e: CustomEvent<Connection>) => {
+      this.dropDuplicate(e.detail)
     })
     listen(node, 'peer:identify', (e: CustomEvent<IdentifyResult>) => {
       if (e.detail.protocols.includes(HELLO_PROTOCOL)) void this.sendHello(e.detail.peerId.toString())
@@ -207,6 +258,7 @@ export class Network extends TypedEvents<NetworkEvents> {
       } catch {}
     }
     for (const resolve of this.helloWaiters.values()) resolve()
+    await this.sync.stop()
     await this.node.stop()
     for (const fn of this.cleanups.splice(0)) fn()
   }
@@ -327,10 +379,45 @@ export class Network extends TypedEvents<NetworkEvents> {
     }
   }
 
+  /**
+   * The PeerId of a peer ID string, parsed once: the connector asks about every known peer on each
+   * tick and each mDNS response, and scanning every connection for it made that O(peers²).
+   */
   private peerIdObject(peerId: string): PeerId {
-    const conn = this.node.getConnections().find(c => c.remotePeer.toString() === peerId)
-    if (conn != null) return conn.remotePeer
-    return peerIdFromString(peerId)
+    let id = this.peerIds.get(peerId)
+    if (id == null) {
+      id = peerIdFromString(peerId)
+      if (this.peerIds.size >= PEER_ID_CACHE_SIZE) this.peerIds.clear()
+      this.peerIds.set(peerId, id)
+    }
+    return id
+  }
+
+  /**
+   * Two nodes dialing each other at once (see duplicates.ts): an inbound connection from a lower
+   * peer ID that this node is dialing right now is refused while it is still being set up, as this
+   * node's own dial is the one both ends keep.
+   */
+  private losesToOwnDial(peer: PeerId): boolean {
+    const id = peer.toString()
+    return this.peerId > id && this.connector.isDialing(id)
+  }
+
+  /**
+   * Two nodes that dialed each other at once keep one connection, the same at both ends (see
+   * duplicates.ts). Only a connection that has just opened is closed, here and now, before any
+   * stream runs on it: closing one that protocols already use can leave gossipsub holding a dead
+   * stream to a peer that is still connected. With the refusal above, the losing connection is
+   * the one that opens last at the end that closes it; should neither end see it open last, both
+   * connections stay, which is harmless.
+   */
+  private dropDuplicate(conn: Connection): void {
+    const conns = this.node.getConnections(conn.remotePeer).filter(c => c.status === 'open')
+    const facts = conns.map(c => ({ id: c.id, direction: c.direction, opened: c.timeline.open }))
+    if (!redundantConnections(this.peerId, conn.remotePeer.toString(), facts).includes(conn.id)) return
+    void conn.close().catch((err: Error) => {
+      conn.abort(err)
+    })
   }
 
   private onPeerConnect(peerId: string): void {

@@ -7,13 +7,20 @@ import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
-import { mdns } from '@libp2p/mdns'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
-import type { ConnectionGater, PeerDiscovery, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { mdnsServiceTag } from './topics.js'
+import { lanDiscovery, type LanDiscovery } from './discovery.js'
+import { lanGossipOptions } from './tuning.js'
 
-/** How often mDNS asks the LAN who is there. */
-export const DEFAULT_MDNS_INTERVAL = 5_000
+/**
+ * How often mDNS asks the LAN who is there. Every node answers every query by multicast, so each
+ * query costs every node N packets to parse: the LAN's chatter grows with N² / interval, and at 5 s
+ * it was the largest idle cost of a 30-node LAN (bench/). A new node is still found at once (its
+ * first query goes out as it starts listening), and since every node hears the answers to every
+ * node's query, a LAN of N nodes refreshes its view every interval / N on average.
+ */
+export const DEFAULT_MDNS_INTERVAL = 10_000
 /** gossipsub heartbeat. */
 export const DEFAULT_HEARTBEAT_INTERVAL = 1_000
 
@@ -21,7 +28,7 @@ export interface Services extends Record<string, unknown> {
   identify: Identify
   ping: Ping
   pubsub: GossipSub
-  mdns?: PeerDiscovery
+  mdns?: LanDiscovery
 }
 
 export type ChatLibp2p = Libp2p<Services>
@@ -55,11 +62,14 @@ export async function createChatLibp2p(init: NodeInit): Promise<ChatLibp2p> {
       emitSelf: false,
       fallbackToFloodsub: false,
       heartbeatInterval: init.heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL,
+      // A small mesh: on a LAN flood publish already reaches every peer (see tuning.ts).
+      ...lanGossipOptions(),
       scoreParams: init.sharedHost === true ? { IPColocationFactorWhitelist: new Set(['127.0.0.1']), IPColocationFactorWeight: 0 } : {}
     })
   }
   if (init.rendezvous != null) {
-    services.mdns = mdns({ serviceTag: mdnsServiceTag(init.rendezvous), interval: init.mdnsInterval ?? DEFAULT_MDNS_INTERVAL })
+    // Starts querying once the node listens (see discovery.ts), so a new node is found at once.
+    services.mdns = lanDiscovery({ serviceTag: mdnsServiceTag(init.rendezvous), interval: init.mdnsInterval ?? DEFAULT_MDNS_INTERVAL })
   }
   return (await createLibp2p({
     privateKey: init.privateKey,

@@ -7,6 +7,8 @@ const TOPIC_PREFIX = 'lan-chat/room/'
 const TOPIC_SUFFIX = '/v1'
 
 export const HELLO_PROTOCOL = '/lan-chat/hello/1.0.0'
+/** History sync: summaries and batches of a room's messages (network/sync-protocol.ts). */
+export const SYNC_PROTOCOL = '/lan-chat/sync/1.0.0'
 
 export function roomTopic(room: string): string {
   return `${TOPIC_PREFIX}${room}${TOPIC_SUFFIX}`

@@ -112,17 +112,21 @@ export function createChatLog(init: ChatLogInit): ChatLog {
   return {
     path,
     async load() {
-      let text = ''
+      let bytes = Buffer.alloc(0)
       try {
-        text = await readFile(path, 'utf8')
+        bytes = await readFile(path)
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
           throw new StorageError(`cannot read ${path}: ${(err as Error).message}`, { cause: err })
       }
       const records: LogRecord[] = []
       const problems: LogProblem[] = []
-      const lines = text.split('\n')
-      const tail = lines.pop() ?? ''
+      // Work on bytes: a crash can cut a multi-byte character, and decoding first would change the
+      // length of the part to keep.
+      const end = bytes.lastIndexOf(0x0a) + 1
+      const tail = bytes.subarray(end)
+      const lines = bytes.subarray(0, end).toString('utf8').split('\n')
+      lines.pop()
       lines.forEach((line, i) => {
         if (line.trim() === '') return
         try {
@@ -131,14 +135,13 @@ export function createChatLog(init: ChatLogInit): ChatLog {
           problems.push({ line: i + 1, kind: 'corrupt', message: 'not valid JSON' })
         }
       })
-      if (tail !== '') {
+      if (tail.byteLength > 0) {
         const savedTo = `${path}.torn-${now()}`
         try {
           await writeFile(savedTo, tail, { mode: 0o600 })
-          const goodLength = Buffer.byteLength(text, 'utf8') - Buffer.byteLength(tail, 'utf8')
           const fh = await open(path, 'r+')
           try {
-            await fh.truncate(goodLength)
+            await fh.truncate(end)
             await fh.datasync()
           } finally {
             await fh.close()

@@ -3,9 +3,15 @@
  * node started with the same directory (two terminals in the same folder, no flags) takes
  * `<dir>/instance-2`, then `instance-3`, ... so no node can corrupt another's key or chat.log.
  * A lock left by a process that no longer runs is taken over.
+ *
+ * The lock holds the PID and a token unique to the process (its start time), so two nodes in one
+ * process (tests, benchmarks) see each other's lock as taken, while a lock left by an earlier
+ * process that happened to get the same PID (a restarted container is PID 1 again) is stale.
  */
-import { mkdir, open, readFile, unlink } from 'node:fs/promises'
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { DataDirLockedError, StorageError } from '../errors.js'
 
 /** How many instance folders to try before giving up. */
@@ -21,6 +27,8 @@ export interface DataDirLock {
 
 export interface AcquireOptions {
   pid?: number
+  /** Tells this process apart from an earlier one with the same PID (default: the process start time). */
+  token?: string
   /** Whether a process is alive; injectable for tests. */
   isAlive?: (pid: number) => boolean
   maxInstances?: number
@@ -35,22 +43,43 @@ function defaultIsAlive(pid: number): boolean {
   }
 }
 
-async function tryLock(dir: string, pid: number, isAlive: (pid: number) => boolean): Promise<boolean> {
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'])
+
+async function createExclusive(path: string, content: string): Promise<boolean> {
+  try {
+    await writeFile(path, content, { mode: 0o600, flag: 'wx' })
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw err
+  }
+}
+
+function processToken(): string {
+  return String(performance.timeOrigin)
+}
+
+async function tryLock(dir: string, pid: number, token: string, isAlive: (pid: number) => boolean): Promise<boolean> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const lockPath = join(dir, 'lock')
   for (let attempt = 0; attempt < 2; attempt++) {
+    // Written whole under another name, then linked into place: nobody ever reads a half-written lock.
+    const tmp = `${lockPath}.${pid}-${randomBytes(4).toString('hex')}`
+    await writeFile(tmp, `${pid} ${token}\n`, { mode: 0o600, flag: 'wx' })
     try {
-      const fh = await open(lockPath, 'wx', 0o600)
-      try {
-        await fh.writeFile(`${pid}\n`)
-      } finally {
-        await fh.close()
-      }
+      await link(tmp, lockPath)
       return true
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const code = (err as NodeJS.ErrnoException).code
+      if (code !== 'EEXIST' && !NO_HARD_LINKS.has(code ?? '')) throw err
+      // File systems without hard links (FAT, some FUSE): an exclusive create is the next best thing.
+      if (code !== 'EEXIST' && (await createExclusive(lockPath, `${pid} ${token}\n`))) return true
+    } finally {
+      await unlink(tmp).catch(() => {})
     }
-    const owner = Number.parseInt(await readFile(lockPath, 'utf8').catch(() => ''), 10)
+    const [ownerField, ownerToken] = (await readFile(lockPath, 'utf8').catch(() => '')).trim().split(/\s+/)
+    const owner = Number.parseInt(ownerField, 10)
+    if (owner === pid && ownerToken === token) return false
     if (Number.isInteger(owner) && owner > 0 && owner !== pid && isAlive(owner)) return false
     await unlink(lockPath).catch(() => {})
   }
@@ -59,13 +88,14 @@ async function tryLock(dir: string, pid: number, isAlive: (pid: number) => boole
 
 export async function acquireDataDir(dir: string, options: AcquireOptions = {}): Promise<DataDirLock> {
   const pid = options.pid ?? process.pid
+  const token = options.token ?? processToken()
   const isAlive = options.isAlive ?? defaultIsAlive
   const max = options.maxInstances ?? MAX_INSTANCES
   for (let i = 1; i <= max; i++) {
     const candidate = i === 1 ? dir : join(dir, `instance-${i}`)
     let locked: boolean
     try {
-      locked = await tryLock(candidate, pid, isAlive)
+      locked = await tryLock(candidate, pid, token, isAlive)
     } catch (err) {
       throw new StorageError(`cannot use data directory ${candidate}: ${(err as Error).message}`, { cause: err })
     }
@@ -79,7 +109,7 @@ export async function acquireDataDir(dir: string, options: AcquireOptions = {}):
           if (released) return
           released = true
           const owner = await readFile(lockPath, 'utf8').catch(() => '')
-          if (Number.parseInt(owner, 10) === pid) await unlink(lockPath).catch(() => {})
+          if (owner.trim() === `${pid} ${token}`) await unlink(lockPath).catch(() => {})
         }
       }
     }

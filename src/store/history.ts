@@ -34,8 +34,8 @@ export interface History<T extends HistoryEntry> {
   list: (room: string, options?: QueryOptions) => T[]
   rooms: () => string[]
   size: (room?: string) => number
-  /** Highest sequence number seen from an author (0 if none). */
-  lastSeq: (author: string) => number
+  /** Highest sequence number seen from an author, in one room or in any (0 if none). */
+  lastSeq: (author: string, room?: string) => number
 }
 
 export function createHistory<T extends HistoryEntry>(init: HistoryInit<T>): History<T> {
@@ -43,6 +43,7 @@ export function createHistory<T extends HistoryEntry>(init: HistoryInit<T>): His
   const byId = new Map<string, T>()
   const byRoom = new Map<string, T[]>()
   const seqs = new Map<string, number>()
+  const roomSeqs = new Map<string, number>()
 
   function insertionIndex(list: T[], m: T): number {
     let lo = 0
@@ -71,6 +72,8 @@ export function createHistory<T extends HistoryEntry>(init: HistoryInit<T>): His
       list.splice(at, 0, m)
       byId.set(m.id, m)
       if (m.seq > (seqs.get(m.from) ?? 0)) seqs.set(m.from, m.seq)
+      const key = `${m.room}\n${m.from}`
+      if (m.seq > (roomSeqs.get(key) ?? 0)) roomSeqs.set(key, m.seq)
       if (list.length > init.limit) {
         const dropped = list.splice(0, list.length - init.limit)
         for (const d of dropped) byId.delete(d.id)
@@ -92,6 +95,6 @@ export function createHistory<T extends HistoryEntry>(init: HistoryInit<T>): His
     },
     rooms: () => [...byRoom.keys()],
     size: room => (room == null ? byId.size : (byRoom.get(room)?.length ?? 0)),
-    lastSeq: author => seqs.get(author) ?? 0
+    lastSeq: (author, room) => (room == null ? seqs.get(author) : roomSeqs.get(`${room}\n${author}`)) ?? 0
   }
 }

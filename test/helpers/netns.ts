@@ -1,10 +1,14 @@
 /**
  * A virtual LAN made of Linux network namespaces: one namespace per host, each with a veth link to
  * a bridge that lives in a namespace of its own, so nothing can reach the machine's real network.
- * Multicast (mDNS) works between hosts; `cut()`/`heal()` take a host's bridge port down and up.
+ * Multicast (mDNS) works between hosts; `cut()`/`heal()` take a host's bridge port down and up;
+ * `muteMulticast()` makes a host's own multicast go nowhere while it still hears the LAN's (a
+ * one-way fault: others never discover it, it discovers them).
  *
- * Needs root and iproute2. Every namespace is removed by `destroy()`, on process exit, and by the
- * next run if a crashed run left it behind.
+ * Needs root and iproute2 (nothing else: no iptables, no tc actions). Every namespace is removed
+ * by `destroy()`, on process exit or SIGINT/SIGTERM, and by the next run if a crashed run left it
+ * behind; processes still inside a namespace being removed are killed first, so no program started
+ * in a test LAN outlives it.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -26,6 +30,13 @@ export interface Lan {
   cut: (host: Host) => Promise<void>
   /** Puts a host back on the LAN. */
   heal: (host: Host) => Promise<void>
+  /**
+   * Sends the host's multicast (mDNS queries and answers) into a dead-end link inside its own
+   * namespace: it still receives the LAN's multicast, but nobody receives its own.
+   */
+  muteMulticast: (host: Host) => Promise<void>
+  /** Runs a command inside the host's namespace; resolves with its stdout. */
+  exec: (host: Host, command: string, args: string[]) => Promise<string>
   destroy: () => Promise<void>
 }
 
@@ -70,22 +81,48 @@ export function sweepStale(): void {
       alive = false
     }
     if (!alive || pid === process.pid) {
-      if (pid !== process.pid || !live.has(name)) spawnSync('ip', ['netns', 'del', name])
+      if (pid !== process.pid || !live.has(name)) deleteNamespaceSync(name)
     }
   }
 }
 
-function deleteSync(names: Iterable<string>): void {
-  for (const name of names) {
+/** PIDs of the processes inside a namespace. */
+function pidsIn(name: string): number[] {
+  const out = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? ''
+  return out
+    .split('\n')
+    .map(Number)
+    .filter(pid => Number.isInteger(pid) && pid > 0 && pid !== process.pid)
+}
+
+/** Kills what a test left running inside a namespace, then removes it. */
+function deleteNamespaceSync(name: string): void {
+  for (const pid of pidsIn(name)) {
     try {
-      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' })
+      process.kill(pid, 'SIGKILL')
     } catch {}
+  }
+  try {
+    execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' })
+  } catch {}
+}
+
+function deleteSync(names: Iterable<string>): void {
+  for (const name of [...names]) {
+    deleteNamespaceSync(name)
+    live.delete(name)
   }
 }
 
 process.once('exit', () => {
   deleteSync(live)
 })
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    deleteSync(live)
+    process.kill(process.pid, signal)
+  })
+}
 
 export async function createLan(options: LanOptions): Promise<Lan> {
   sweepStale()
@@ -95,9 +132,10 @@ export async function createLan(options: LanOptions): Promise<Lan> {
   const made: string[] = []
   const destroy = async (): Promise<void> => {
     for (const ns of made.splice(0).reverse()) {
-      await ip('netns', 'del', ns).catch(() => {})
+      deleteNamespaceSync(ns)
       live.delete(ns)
     }
+    await Promise.resolve()
   }
   try {
     await ip('netns', 'add', bridgeNs)
@@ -133,6 +171,18 @@ export async function createLan(options: LanOptions): Promise<Lan> {
       },
       heal: async host => {
         await ip('-n', bridgeNs, 'link', 'set', `p${host.index}`, 'up')
+      },
+      muteMulticast: async host => {
+        // A veth pair needs no kernel module beyond what the LAN itself uses; its far end has no
+        // address and nobody listens on it.
+        await ip('-n', host.ns, 'link', 'add', 'mute0', 'type', 'veth', 'peer', 'name', 'mute1')
+        await ip('-n', host.ns, 'link', 'set', 'mute0', 'up')
+        await ip('-n', host.ns, 'link', 'set', 'mute1', 'up')
+        await ip('-n', host.ns, 'route', 'replace', '224.0.0.0/4', 'dev', 'mute0')
+      },
+      exec: async (host, command, args) => {
+        const { stdout } = await run('ip', ['netns', 'exec', host.ns, command, ...args], { encoding: 'utf8' })
+        return stdout
       },
       destroy
     }

@@ -1,0 +1,66 @@
+/**
+ * The floor for N=2: plain TCP between two namespaces (bench/tcp-floor.ts), measured the same way as
+ * the chat nodes (stdin of one process → network → stdout of the other), plus in-process round
+ * trips for reference.
+ */
+import type { Host } from '../../test/helpers/netns.js'
+import { BenchNode, now, sleep, type ChildRegistry, type System } from './fleet.js'
+import { summarize, type LatencySummary } from './stats.js'
+import { TCP_FLOOR_BIN } from './systems.js'
+import { Tracker } from './tracker.js'
+
+export const FLOOR_PORT = 7_100
+
+export interface FloorResult {
+  /** One way, through the harness: comparable to publish → receive. */
+  oneWay: LatencySummary
+  /** In-process TCP round trips. */
+  rtt: LatencySummary
+}
+
+export async function measureFloor(
+  a: Host,
+  b: Host,
+  count: number,
+  timeoutMs: number,
+  children: ChildRegistry
+): Promise<FloorResult | undefined> {
+  const tracker = new Tracker()
+  const onRecv = (node: number, text: string, at: number): void => {
+    tracker.received(node, text, at)
+  }
+  let rttLine: string | undefined
+  const server: System = {
+    name: 'tcp-server',
+    command: () => [process.execPath, TCP_FLOOR_BIN, 'server', String(FLOOR_PORT)],
+    parse: line => (line === 'listening' ? { kind: 'listening' } : line.startsWith('bm ') ? { kind: 'recv', text: line } : undefined)
+  }
+  const client: System = {
+    name: 'tcp-client',
+    command: () => [process.execPath, TCP_FLOOR_BIN, 'client', b.ip, String(FLOOR_PORT)],
+    parse: line => {
+      if (line.startsWith('rtt ')) rttLine = line
+      return line === 'connected' ? { kind: 'connected' } : undefined
+    }
+  }
+  const rx = new BenchNode(1, b, server, onRecv, children)
+  let tx: BenchNode | undefined
+  try {
+    const deadline = now() + timeoutMs
+    while (rx.times.listening == null && now() < deadline) await sleep(20)
+    tx = new BenchNode(0, a, client, onRecv, children)
+    while (tx.times.connected == null && now() < deadline) await sleep(20)
+    if (tx.times.connected == null) return undefined
+    for (let i = 0; i < count; i++) {
+      tx.type(tracker.message('floor', 0, now()))
+      await sleep(50)
+    }
+    while (tracker.pending('floor', [1]) > 0 && now() < deadline) await sleep(20)
+    tx.type(`rtt ${count}`)
+    while (rttLine == null && now() < deadline) await sleep(20)
+    const rtts = (rttLine ?? 'rtt').split(' ').slice(1).map(Number)
+    return { oneWay: summarize(tracker.result('floor', [1]).latencies), rtt: summarize(rtts) }
+  } finally {
+    await Promise.all([rx.stop(), tx?.stop()])
+  }
+}

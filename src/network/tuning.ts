@@ -1,0 +1,49 @@
+/**
+ * gossipsub settings for a LAN, where the benchmark (bench/, README "Benchmarks") shows the
+ * defaults spend much of their time on copies nobody needs.
+ *
+ * On a LAN every node dials every node it finds, and gossipsub's flood publish sends each new
+ * message straight to every peer in the room. Every mesh link then only adds a duplicate: with the
+ * default mesh of 6, each node receives each message about 6 times and decrypts, decodes, hashes
+ * and drops 5 of them, and every heartbeat sends IHAVE lists of recent message IDs to 6 more peers.
+ *
+ * So a node grafts only one or two peers itself (D, Dlo), which still gives every message a second
+ * path, but accepts as many grafts as the default before pruning (Dhi): a node that is the only link
+ * for others (a hub that every `--peer` node dialed) keeps all of them in its mesh and forwards to
+ * each. IHAVE gossip to 2 peers repairs the rest within a heartbeat; history sync covers the rest.
+ */
+
+/** Mesh degree and its bounds (gossipsub requires Dout < Dlo ≤ D ≤ Dhi, Dout ≤ D/2, Dscore ≤ D). */
+export const LAN_MESH_D = 2
+export const LAN_MESH_DLO = 1
+/** gossipsub's default: prune only above 12 mesh peers. */
+export const LAN_MESH_DHI = 12
+/** Outbound-connection quota in the mesh (an eclipse defence for the open internet; 0 on a LAN). */
+export const LAN_MESH_DOUT = 0
+export const LAN_MESH_DSCORE = 1
+/** Peers outside the mesh that get IHAVE gossip each heartbeat (a share of them, at least this many). */
+export const LAN_GOSSIP_DLAZY = 2
+export const LAN_GOSSIP_FACTOR = 0.1
+
+export interface LanGossipOptions {
+  D: number
+  Dlo: number
+  Dhi: number
+  Dout: number
+  Dscore: number
+  Dlazy: number
+  gossipFactor: number
+}
+
+/** The gossipsub options above, to spread into `gossipsub({...})`. */
+export function lanGossipOptions(): LanGossipOptions {
+  return {
+    D: LAN_MESH_D,
+    Dlo: LAN_MESH_DLO,
+    Dhi: LAN_MESH_DHI,
+    Dout: LAN_MESH_DOUT,
+    Dscore: LAN_MESH_DSCORE,
+    Dlazy: LAN_GOSSIP_DLAZY,
+    gossipFactor: LAN_GOSSIP_FACTOR
+  }
+}

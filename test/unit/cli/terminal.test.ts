@@ -1,0 +1,109 @@
+/**
+ * The interactive terminal, replayed on a small emulated screen: incoming lines appear above the
+ * prompt and never break what the user is typing, also when the input wraps over several rows.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { PassThrough } from 'node:stream'
+import { Terminal } from '../../../src/cli/terminal.js'
+import { TypedEvents } from '../../../src/events.js'
+import type { ChatEvents, ChatMessage, ChatService } from '../../../src/chat/index.js'
+import { Screen } from '../../helpers/screen.js'
+import { waitUntil } from '../../helpers/wait.js'
+
+const COLUMNS = 40
+const BOB = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+const ME = '12D3KooWNHCUKWNpbxkxo8tLgdHzZzGJ2cwsfNP2WWqHemkGJpAG'
+
+/** Just what the terminal uses of the chat service; send() echoes like the real one. */
+class FakeChat extends TypedEvents<ChatEvents> {
+  readonly peerId = ME
+  /** History sync's events (clock skew notices); none in these tests. */
+  readonly syncEvents = new TypedEvents<Record<string, unknown>>()
+  readonly sent: string[] = []
+  private seq = 0
+  rooms(): string[] {
+    return ['main']
+  }
+
+  messages(): ChatMessage[] {
+    return []
+  }
+
+  deliver(from: string, nick: string, text: string): void {
+    this.seq++
+    const message: ChatMessage = {
+      v: 1,
+      id: String(this.seq).padStart(32, '0'),
+      room: 'main',
+      from,
+      nick,
+      text,
+      ts: 0,
+      lc: 0,
+      seq: this.seq,
+      sig: ''
+    }
+    this.emit('message:new', { message, origin: from === ME ? 'local' : 'live', own: from === ME })
+  }
+
+  async send(_room: string, text: string): Promise<void> {
+    this.sent.push(text)
+    await Promise.resolve()
+    this.deliver(ME, 'me', text)
+  }
+}
+
+function setup(t: { after: (fn: () => void) => void }): { chat: FakeChat; screen: Screen; input: PassThrough } {
+  const chat = new FakeChat()
+  const screen = new Screen(COLUMNS)
+  const input = new PassThrough()
+  const terminal = new Terminal(chat as unknown as ChatService, {
+    input,
+    output: screen,
+    interactive: true,
+    style: { color: false, time: () => '12:34' }
+  })
+  t.after(() => {
+    terminal.stop()
+  })
+  terminal.start()
+  return { chat, screen, input }
+}
+
+const A33 = 'a'.repeat(33)
+const A27 = 'a'.repeat(27)
+
+void test('an incoming line is printed above a short input without changing it', async t => {
+  const { chat, screen, input } = setup(t)
+  input.write('hel')
+  await waitUntil(() => screen.lines().at(-1) === '#main> hel', 'the typed text')
+  chat.deliver(BOB, 'bob', 'hi there')
+  assert.deepEqual(screen.lines(), ['[12:34] bob: hi there', '#main> hel'])
+  assert.deepEqual(screen.cursor(), { row: 1, col: 10 })
+})
+
+void test('an incoming line is printed above an input that wraps over two rows, leaving no stale row', async t => {
+  const { chat, screen, input } = setup(t)
+  input.write('a'.repeat(60))
+  await waitUntil(() => screen.lines().length === 2, 'the wrapped input')
+  assert.deepEqual(screen.lines(), [`#main> ${A33}`, A27])
+  chat.deliver(BOB, 'bob', 'first')
+  assert.deepEqual(screen.lines(), ['[12:34] bob: first', `#main> ${A33}`, A27])
+  assert.deepEqual(screen.cursor(), { row: 2, col: 27 })
+
+  // With the cursor moved back onto the first row of the input.
+  input.write('\u001b[D'.repeat(30))
+  await waitUntil(() => screen.cursor().row === 1, 'the cursor on the first input row')
+  chat.deliver(BOB, 'bob', 'second')
+  assert.deepEqual(screen.lines(), ['[12:34] bob: first', '[12:34] bob: second', `#main> ${A33}`, A27])
+  assert.equal(screen.cursor().row, 2, 'the cursor stays on the first row of the input')
+})
+
+void test('sending a wrapped input replaces its echo with the message, and the prompt is empty again', async t => {
+  const { chat, screen, input } = setup(t)
+  input.write('a'.repeat(60) + '\r')
+  await waitUntil(() => chat.sent.length === 1 && screen.lines().at(-1) === '#main>', 'the sent message')
+  assert.deepEqual(screen.lines(), [`[12:34] [You] ${'a'.repeat(26)}`, 'a'.repeat(34), '#main>'])
+  assert.deepEqual(chat.sent, ['a'.repeat(60)])
+})

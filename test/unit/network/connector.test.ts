@@ -1,0 +1,210 @@
+/**
+ * Who dials whom, with fake dialing and a fake clock: the connector's timer runs every few
+ * milliseconds, and the tests move the clock, so grace periods and backoff take no real time.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { Connector, type ConnectorInit } from '../../../src/network/connector.js'
+import { InvalidOptionError } from '../../../src/errors.js'
+import { waitUntil } from '../../helpers/wait.js'
+
+const PEER = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+const ADDR = multiaddr(`/ip4/127.0.0.1/tcp/9000/p2p/${PEER}`)
+const MDNS_ADDRS = [multiaddr('/ip4/10.0.0.2/tcp/9000')]
+
+interface Harness {
+  connector: Connector
+  dials: Multiaddr[][]
+  connected: Set<string>
+  /** How many timer ticks have run (each reads the clock). */
+  ticks: () => number
+  advance: (ms: number) => void
+  /** Waits for `n` more ticks. */
+  waitTicks: (n: number) => Promise<void>
+  failDials: (fail: boolean) => void
+}
+
+function harness(
+  t: { after: (fn: () => void) => void },
+  selfId: string,
+  init: ConnectorInit = {},
+  dialResult: () => string = () => PEER
+): Harness {
+  let now = 1_000_000
+  let ticks = 0
+  let fail = false
+  const dials: Multiaddr[][] = []
+  const connected = new Set<string>()
+  const connector = new Connector(
+    {
+      selfId,
+      dial: async addrs => {
+        dials.push(addrs)
+        await Promise.resolve()
+        if (fail) throw new Error('connection refused')
+        const id = dialResult()
+        connected.add(id)
+        return id
+      },
+      isConnected: id => connected.has(id),
+      now: () => {
+        ticks++
+        return now
+      }
+    },
+    { tickInterval: 2, mdnsGrace: 1_000, backoffMin: 100, backoffMax: 400, ...init }
+  )
+  t.after(() => {
+    connector.stop()
+  })
+  return {
+    connector,
+    dials,
+    connected,
+    ticks: () => ticks,
+    advance: ms => {
+      now += ms
+    },
+    waitTicks: async n => {
+      const target = ticks + n
+      await waitUntil(() => ticks >= target, `${n} ticks`)
+    },
+    failDials: f => {
+      fail = f
+    }
+  }
+}
+
+void test('a node with the higher peer ID dials an mDNS peer at once', async t => {
+  const h = harness(t, `${PEER}z`)
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  await waitUntil(() => h.dials.length === 1, 'the dial')
+  assert.equal(h.dials[0].length, 1)
+  assert.ok(h.dials[0][0].toString().startsWith('/ip4/10.0.0.2/tcp/9000'), 'the address mDNS reported is dialed')
+  await h.waitTicks(5)
+  assert.equal(h.dials.length, 1, 'a connected peer is not dialed again')
+  assert.equal(h.connector.reasonFor(PEER), 'mdns')
+})
+
+void test('a node with the lower peer ID waits the grace period, then dials if still unconnected', async t => {
+  const h = harness(t, '12D3KooA')
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  await h.waitTicks(5)
+  assert.equal(h.dials.length, 0, 'no dial during the grace period')
+  h.advance(999)
+  await h.waitTicks(5)
+  assert.equal(h.dials.length, 0)
+  h.advance(1)
+  await waitUntil(() => h.dials.length === 1, 'the dial after the grace period')
+})
+
+void test('a node with the lower peer ID does not dial when the other side connected first', async t => {
+  const h = harness(t, '12D3KooA')
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  h.connected.add(PEER)
+  h.advance(5_000)
+  await h.waitTicks(10)
+  assert.equal(h.dials.length, 0)
+})
+
+void test('a node never dials itself', async t => {
+  const h = harness(t, PEER)
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  h.advance(5_000)
+  await h.waitTicks(5)
+  assert.equal(h.dials.length, 0)
+})
+
+void test('a --peer is dialed at once and retried with a growing, capped backoff', async t => {
+  const h = harness(t, '12D3KooA')
+  const retries: number[] = []
+  h.connector.on('dial:error', e => retries.push(e.detail.retryInMs))
+  h.failDials(true)
+  h.connector.start()
+  h.connector.addStatic(ADDR)
+  await waitUntil(() => retries.length === 1, 'the first failure')
+  for (const expected of [100, 200, 400, 400]) {
+    const n = retries.length
+    assert.equal(retries[n - 1], expected)
+    await h.waitTicks(5)
+    assert.equal(h.dials.length, n, 'no retry before the backoff has passed')
+    h.advance(expected)
+    await waitUntil(() => retries.length === n + 1, `retry ${n + 1}`)
+  }
+  h.failDials(false)
+  const succeeded: string[] = []
+  h.connector.on('dial:success', e => succeeded.push(e.detail.peerId))
+  h.advance(400)
+  await waitUntil(() => succeeded.length === 1, 'the successful dial')
+  assert.deepEqual(succeeded, [PEER])
+  assert.equal(h.connector.reasonFor(PEER), 'dial')
+})
+
+void test('a --peer that dropped is redialed after disconnected(), and backoff restarts from the minimum', async t => {
+  const h = harness(t, '12D3KooA')
+  h.connector.start()
+  h.connector.addStatic(ADDR)
+  await waitUntil(() => h.dials.length === 1 && h.connected.has(PEER), 'the first connection')
+  h.connected.delete(PEER)
+  h.connector.disconnected(PEER)
+  await h.waitTicks(5)
+  assert.equal(h.dials.length, 1, 'waits backoffMin before redialing')
+  h.advance(100)
+  await waitUntil(() => h.dials.length === 2, 'the redial')
+})
+
+void test('an mDNS peer that dropped is redialed by the higher ID at once', async t => {
+  const h = harness(t, `${PEER}z`)
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  await waitUntil(() => h.dials.length === 1, 'the first dial')
+  h.connected.delete(PEER)
+  h.connector.disconnected(PEER)
+  await waitUntil(() => h.dials.length === 2, 'the redial')
+})
+
+void test('an mDNS peer that dropped is redialed by the lower ID only after a new grace period', async t => {
+  const h = harness(t, '12D3KooA')
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  h.advance(1_000)
+  await waitUntil(() => h.dials.length === 1, 'the first dial')
+  h.connected.delete(PEER)
+  h.connector.disconnected(PEER)
+  await h.waitTicks(5)
+  assert.equal(h.dials.length, 1)
+  h.advance(1_000)
+  await waitUntil(() => h.dials.length === 2, 'the redial')
+})
+
+void test('an mDNS peer not seen for the forget period is dropped', async t => {
+  const h = harness(t, '12D3KooA', { mdnsForget: 2_000 })
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  h.advance(2_001)
+  await h.waitTicks(3)
+  assert.equal(h.connector.reasonFor(PEER), undefined)
+  assert.equal(h.dials.length, 0)
+})
+
+void test('after stop nothing is dialed', async t => {
+  const h = harness(t, `${PEER}z`)
+  h.connector.start()
+  h.connector.stop()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  h.connector.addStatic(ADDR)
+  await new Promise(resolve => setTimeout(resolve, 20))
+  assert.equal(h.dials.length, 0)
+})
+
+void test('negative timings are refused', () => {
+  assert.throws(
+    () => new Connector({ selfId: 'a', dial: async () => await Promise.resolve('b'), isConnected: () => false }, { backoffMin: -1 }),
+    InvalidOptionError
+  )
+})

@@ -1,0 +1,20 @@
+/** The LAN gossipsub settings satisfy gossipsub's own constraints and really make a smaller mesh. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { lanGossipOptions } from '../../../src/network/tuning.js'
+
+void test('mesh bounds keep gossipsub invariants: Dout < Dlo <= D <= Dhi, Dout <= D/2, Dscore <= D', () => {
+  const o = lanGossipOptions()
+  assert.ok(o.Dout < o.Dlo, 'Dout < Dlo')
+  assert.ok(o.Dlo <= o.D && o.D <= o.Dhi, 'Dlo <= D <= Dhi')
+  assert.ok(o.Dout <= o.D / 2, 'Dout <= D/2')
+  assert.ok(o.Dscore <= o.D, 'Dscore <= D')
+})
+
+void test('a node grafts fewer peers than the gossipsub default of 6 but keeps up to 12 grafted by others', () => {
+  const o = lanGossipOptions()
+  assert.ok(o.D < 6)
+  assert.equal(o.Dhi, 12)
+  assert.ok(o.Dlazy < 6)
+  assert.ok(o.gossipFactor < 0.25)
+})
