@@ -17,13 +17,11 @@ import { decodeHello, encodeHello, MAX_HELLO_BYTES, type FoundBy } from './hello
 import { HELLO_PROTOCOL, roomTopic, topicRoom } from './topics.js'
 import { SyncProtocol, type SyncHandler, type SyncProtocolInit } from './sync-protocol.js'
 import { NotStartedError } from '../errors.js'
+import { BanList } from './bans.js'
 
 /** How long a new peer's hello (nick, how it found us) is awaited before announcing it anyway; it
  * normally arrives within milliseconds, so only a busy machine or a peer without hello waits. */
 export const DEFAULT_HELLO_TIMEOUT = 3_000
-export const DEFAULT_MAX_INVALID = 10
-export const DEFAULT_INVALID_WINDOW = 60_000
-export const DEFAULT_BAN_DURATION = 5 * 60_000
 /** Parsed peer IDs kept (peerIdObject); cleared when full. */
 const PEER_ID_CACHE_SIZE = 4_096
 
@@ -97,18 +95,17 @@ export class Network extends TypedEvents<NetworkEvents> {
   private readonly remoteFound = new Map<string, FoundBy>()
   private readonly announced = new Map<string, ConnectVia>()
   private readonly helloWaiters = new Map<string, () => void>()
-  private readonly invalid = new Map<string, number[]>()
-  private readonly banned = new Map<string, number>()
+  private readonly bans: BanList
   private readonly cleanups: Array<() => void> = []
   private readonly peerIds = new Map<string, PeerId>()
   private started = false
 
-  private constructor(node: ChatLibp2p, init: NetworkInit, banned: Map<string, number>) {
+  private constructor(node: ChatLibp2p, init: NetworkInit, bans: BanList) {
     super()
     this.node = node
     this.init = init
     this.nick = init.nick
-    this.banned = banned
+    this.bans = bans
     this.now = init.now ?? Date.now
     this.peerId = node.peerId.toString()
     this.connector = new Connector(
@@ -155,9 +152,13 @@ export class Network extends TypedEvents<NetworkEvents> {
   }
 
   static async create(init: NetworkInit): Promise<Network> {
-    const banned = new Map<string, number>()
-    const now = init.now ?? Date.now
-    const isBanned = (peerId: PeerId): boolean => (banned.get(peerId.toString()) ?? 0) > now()
+    const bans = new BanList({
+      maxInvalid: init.maxInvalid,
+      invalidWindow: init.invalidWindow,
+      banDuration: init.banDuration,
+      now: init.now
+    })
+    const isBanned = (peerId: PeerId): boolean => bans.isBanned(peerId.toString())
     // The gater is made before the Network it asks; it is only consulted once the node runs.
     const self: { network?: Network } = {}
     const node = await createChatLibp2p({
@@ -168,7 +169,7 @@ export class Network extends TypedEvents<NetworkEvents> {
         denyOutboundEncryptedConnection: isBanned
       }
     })
-    self.network = new Network(node, init, banned)
+    self.network = new Network(node, init, bans)
     return self.network
   }
 
@@ -328,15 +329,8 @@ export class Network extends TypedEvents<NetworkEvents> {
 
   /** Counts a rejected message against the peer that forwarded it; bans it past the limit. */
   private penalise(peerId: string, reason: string): void {
-    const now = this.now()
-    const window = this.init.invalidWindow ?? DEFAULT_INVALID_WINDOW
-    const hits = (this.invalid.get(peerId) ?? []).filter(t => now - t < window)
-    hits.push(now)
-    this.invalid.set(peerId, hits)
-    if (hits.length < (this.init.maxInvalid ?? DEFAULT_MAX_INVALID)) return
-    const untilMs = now + (this.init.banDuration ?? DEFAULT_BAN_DURATION)
-    this.banned.set(peerId, untilMs)
-    this.invalid.delete(peerId)
+    const untilMs = this.bans.penalise(peerId)
+    if (untilMs == null) return
     this.emit('peer:banned', { peerId, reason, untilMs })
     void this.node.hangUp(this.peerIdObject(peerId)).catch(() => {})
   }
