@@ -267,13 +267,18 @@ void describe('binding', () => {
     assert.throws(() => new HttpApi({ chat: a.app.chat }, { host: '0.0.0.0' }), InvalidOptionError)
   })
 
-  void test('binding to a non-loopback address prints a warning', async t => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'lan-chat-remote-'))
+  /** Starts a node with an HTTP API and a (non-interactive) terminal; resolves once its banner names the web UI. */
+  async function startWithBanner(
+    t: { after: (fn: () => Promise<void>) => void },
+    nick: string,
+    http: { httpHost?: string; httpAllowRemote?: boolean } = {}
+  ): Promise<{ app: App; printed: () => string }> {
+    const dataDir = await mkdtemp(join(tmpdir(), `lan-chat-${nick}-`))
     const output = new PassThrough()
     let printed = ''
     output.setEncoding('utf8').on('data', (d: string) => (printed += d))
     const input = new PassThrough()
-    const config = { ...testConfig({ nick: 'remote' }, dataDir), httpHost: '0.0.0.0', httpAllowRemote: true }
+    const config = { ...testConfig({ nick }, dataDir), ...http }
     const app = await App.create({ config, network: FAST_NETWORK, terminal: { input, output, interactive: false, color: false } })
     t.after(async () => {
       await app.stop()
@@ -282,6 +287,12 @@ void describe('binding', () => {
     })
     await app.start()
     await waitUntil(() => printed.includes('web UI'), 'the banner')
+    return { app, printed: () => printed }
+  }
+
+  void test('binding to a non-loopback address prints a warning', async t => {
+    const { app, printed: out } = await startWithBanner(t, 'remote', { httpHost: '0.0.0.0', httpAllowRemote: true })
+    const printed = out()
     assert.match(printed, /web UI\s+http:\/\/0\.0\.0\.0:\d+\//)
     assert.match(printed, /reachable from the network/)
     // An IP-literal Host is accepted in this mode (remote users reach it by address); names are not.
@@ -291,23 +302,7 @@ void describe('binding', () => {
   })
 
   void test('a loopback node prints its web UI address and no warning', async t => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'lan-chat-local-'))
-    const output = new PassThrough()
-    let printed = ''
-    output.setEncoding('utf8').on('data', (d: string) => (printed += d))
-    const input = new PassThrough()
-    const app = await App.create({
-      config: testConfig({ nick: 'local' }, dataDir),
-      network: FAST_NETWORK,
-      terminal: { input, output, interactive: false, color: false }
-    })
-    t.after(async () => {
-      await app.stop()
-      input.end()
-      await rm(dataDir, { recursive: true, force: true })
-    })
-    await app.start()
-    await waitUntil(() => printed.includes('web UI'), 'the banner')
+    const printed = (await startWithBanner(t, 'local')).printed()
     assert.match(printed, /web UI\s+http:\/\/127\.0\.0\.1:\d+\//)
     assert.doesNotMatch(printed, /reachable from the network/)
   })
