@@ -7,17 +7,18 @@
  * Needs root and iproute2 (test/helpers/netns.ts). Every namespace is removed at the end, also on
  * failure or Ctrl-C, and every node is stopped by PID.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, release, tmpdir, totalmem } from 'node:os'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, release, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { createLan, netnsUnavailableReason, sweepStale, type Lan } from '../test/helpers/netns.js'
-import { now, type ChildRegistry } from './lib/fleet.js'
+import { createLan, type Lan } from '../test/helpers/netns.js'
+import { now } from './lib/fleet.js'
+import { openBenchSession } from './lib/session.js'
 import { measureFloor } from './lib/floor.js'
 import { measureSync } from './lib/sync.js'
 import { loadAverage } from './lib/proc.js'
 import { renderMarkdown, type BenchReport, type RunResult } from './lib/report.js'
 import { runScenario, type ScenarioOptions } from './lib/scenario.js'
-import { ROOT, baselineSystem, oursSystem } from './lib/systems.js'
+import { ROOT, baselineSystem, oursSystem, shebangNodeFlags } from './lib/systems.js'
 import type { System } from './lib/fleet.js'
 import { PAYLOAD_CHARS } from './lib/tracker.js'
 
@@ -81,7 +82,8 @@ function profiled(system: System, n: number, on: { cpu: boolean; heap: boolean }
     ...system,
     command: host => {
       const c = system.command(host)
-      return [process.execPath, ...flags, ...(c[0] === process.execPath ? c.slice(1) : c)]
+      const own = c[0] === process.execPath ? [] : shebangNodeFlags(c[0])
+      return [process.execPath, ...own, ...flags, ...(c[0] === process.execPath ? c.slice(1) : c)]
     }
   }
 }
@@ -97,7 +99,7 @@ function method(t: Timings): string[] {
     'Start: ms from spawning `ip netns exec … node …` to the first listening address, first peer connection and first peer in the room; "joining a running LAN" starts one more node after the others are up.',
     `CPU: utime+stime from /proc/<pid>/stat; idle over ${t.idleMs} ms after everyone is connected (% of one core, mean per node); per 1,000 delivered = all nodes' CPU during the one-sender, everyone and rate phases, minus what idle chatter used over the same time, / copies delivered. Memory: VmRSS, idle and the peak sampled every 250 ms over those phases, mean per node.`,
     `History sync (LAN Chat only, on the first LAN): one node starts with 10,000 signed messages in its chat.log; a new node starts beside it; time until the new node's chat.log holds all of them.`,
-    'The raw TCP floor (N=2): plain TCP between the same two namespaces, measured the same way (stdin → socket → stdout), and in-process round trips.'
+    'The raw TCP floor (N=2): plain TCP between the same two namespaces, measured the same way (stdin → socket → stdout); a round trip through the same harness (stdin → socket → echoed back → stdout of the same process), which the N=2 target compares LAN Chat’s one-way p99 with; and in-process round trips.'
   ]
 }
 
@@ -113,23 +115,10 @@ async function main(): Promise<number> {
   const bin = argv.includes('--bin') ? argv[argv.indexOf('--bin') + 1] : undefined
   // --name <name> writes bench/results/<name>.{json,md} instead of latest (or quick).
   const name = argv.includes('--name') ? argv[argv.indexOf('--name') + 1] : undefined
-  const reason = netnsUnavailableReason()
-  if (reason != null) {
-    process.stderr.write(`bench: needs network namespaces (${reason})\n`)
-    return 1
-  }
-  sweepStale()
-  const children: ChildRegistry = new Set()
+  const session = openBenchSession('lan-chat-bench-')
+  if (session == null) return 1
+  const { children, dataRoot } = session
   const lans = new Set<Lan>()
-  const dataRoot = mkdtempSync(join(tmpdir(), 'lan-chat-bench-'))
-  const abort = (): void => {
-    for (const c of children) c.kill('SIGKILL')
-    rmSync(dataRoot, { recursive: true, force: true })
-    // netns.ts deletes its namespaces on exit.
-    process.exit(130)
-  }
-  process.once('SIGINT', abort)
-  process.once('SIGTERM', abort)
 
   const started = now()
   const budgetEnd = started + (quick ? QUICK_BUDGET_MS : FULL_BUDGET_MS)

@@ -5,8 +5,10 @@
  *
  *   node dist/bench/tcp-floor.js server <port>   prints `listening`, then every line it receives;
  *                                                 answers `ping` lines with `pong` (round trips)
+ *                                                 and sends `echo <text>` lines back as `<text>`
  *   node dist/bench/tcp-floor.js client <ip> <port>
- *                                                 sends every stdin line; `rtt <count>` measures
+ *                                                 sends every stdin line and prints every line
+ *                                                 that comes back; `rtt <count>` measures
  *                                                 <count> sequential round trips and prints
  *                                                 `rtt <ms> <ms> …`
  */
@@ -28,6 +30,7 @@ if (mode === 'server') {
   const server = createServer(socket => {
     lines(socket, line => {
       if (line === 'ping') socket.write('pong\n')
+      else if (line.startsWith('echo ')) socket.write(line.slice(5) + '\n')
       else out(line)
     })
   })
@@ -42,6 +45,7 @@ if (mode === 'server') {
   let pong: (() => void) | undefined
   lines(socket, line => {
     if (line === 'pong') pong?.()
+    else out(line)
   })
   const roundTrips = async (count: number): Promise<number[]> => {
     const rtts: number[] = []

@@ -76,6 +76,11 @@ export class DialError extends LanChatError {
   override name = 'DialError'
 }
 
+/** A liveness ping got no answer in time (network/health.ts). */
+export class PingTimeoutError extends LanChatError {
+  override name = 'PingTimeoutError'
+}
+
 /** Something was called on a service that is not started. */
 export class NotStartedError extends LanChatError {
   override name = 'NotStartedError'

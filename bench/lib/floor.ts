@@ -1,19 +1,23 @@
 /**
  * The floor for N=2: plain TCP between two namespaces (bench/tcp-floor.ts), measured the same way as
- * the chat nodes (stdin of one process → network → stdout of the other), plus in-process round
- * trips for reference.
+ * the chat nodes (stdin of one process → network → stdout of the other); a round trip through the
+ * same harness (stdin → network → back → stdout of the same process), which the issue's "within 2×
+ * of a raw TCP round trip" compares the chat's one-way latency with, since both pay one pipe in and
+ * one pipe out; and in-process round trips for reference.
  */
 import type { Host } from '../../test/helpers/netns.js'
 import { BenchNode, now, sleep, type ChildRegistry, type System } from './fleet.js'
 import { summarize, type LatencySummary } from './stats.js'
 import { TCP_FLOOR_BIN } from './systems.js'
-import { Tracker } from './tracker.js'
+import { parseMessageText, Tracker } from './tracker.js'
 
 export const FLOOR_PORT = 7_100
 
 export interface FloorResult {
   /** One way, through the harness: comparable to publish → receive. */
   oneWay: LatencySummary
+  /** Round trips through the harness: stdin → TCP → echoed back → stdout of the same process. */
+  roundTrip?: LatencySummary
   /** In-process TCP round trips. */
   rtt: LatencySummary
 }
@@ -26,7 +30,14 @@ export async function measureFloor(
   children: ChildRegistry
 ): Promise<FloorResult | undefined> {
   const tracker = new Tracker()
+  const roundTrips: number[] = []
   const onRecv = (node: number, text: string, at: number): void => {
+    // Node 0 (the client) only prints what the server echoed back.
+    if (node === 0) {
+      const sent = parseMessageText(text)
+      if (sent != null) roundTrips.push(at - sent.at)
+      return
+    }
     tracker.received(node, text, at)
   }
   let rttLine: string | undefined
@@ -40,6 +51,7 @@ export async function measureFloor(
     command: () => [process.execPath, TCP_FLOOR_BIN, 'client', b.ip, String(FLOOR_PORT)],
     parse: line => {
       if (line.startsWith('rtt ')) rttLine = line
+      if (line.startsWith('bm ')) return { kind: 'recv', text: line }
       return line === 'connected' ? { kind: 'connected' } : undefined
     }
   }
@@ -56,10 +68,15 @@ export async function measureFloor(
       await sleep(50)
     }
     while (tracker.pending('floor', [1]) > 0 && now() < deadline) await sleep(20)
+    for (let i = 0; i < count; i++) {
+      tx.type(`echo ${tracker.message('floor-echo', 0, now())}`)
+      await sleep(50)
+    }
+    while (roundTrips.length < count && now() < deadline) await sleep(20)
     tx.type(`rtt ${count}`)
     while (rttLine == null && now() < deadline) await sleep(20)
     const rtts = (rttLine ?? 'rtt').split(' ').slice(1).map(Number)
-    return { oneWay: summarize(tracker.result('floor', [1]).latencies), rtt: summarize(rtts) }
+    return { oneWay: summarize(tracker.result('floor', [1]).latencies), roundTrip: summarize(roundTrips), rtt: summarize(rtts) }
   } finally {
     await Promise.all([rx.stop(), tx?.stop()])
   }

@@ -2,7 +2,7 @@
  * What a process costs, read from /proc: resident memory (VmRSS) and CPU time (utime + stime).
  * Linux only; a process that has exited reads as undefined.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /** Clock ticks per second for /proc/<pid>/stat; 100 on every Linux this runs on. */
 export const CLOCK_TICKS = 100
@@ -54,5 +54,21 @@ export function loadAverage(): number {
     return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0])
   } catch {
     return NaN
+  }
+}
+
+/** CPU time in ms per thread name (the comm of each /proc/<pid>/task entry), summed over threads of that name. */
+export function cpuMsByThread(pid: number): Record<string, number> | undefined {
+  try {
+    const out: Record<string, number> = {}
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      const ms = parseCpuMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))
+      const key = tid === String(pid) ? 'main' : name
+      out[key] = (out[key] ?? 0) + ms
+    }
+    return out
+  } catch {
+    return undefined
   }
 }

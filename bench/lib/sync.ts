@@ -10,8 +10,9 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Host } from '../../test/helpers/netns.js'
 import { createSigner, toRecord } from '../../src/chat/index.js'
-import { Fleet, now, sleep, type ChildRegistry } from './fleet.js'
+import { Fleet, now, sleep, type ChildRegistry, type System } from './fleet.js'
 import { oursSystem } from './systems.js'
+import { cpuMs, cpuMsByThread } from './proc.js'
 
 export const SYNC_MESSAGES = 10_000
 
@@ -21,6 +22,12 @@ export interface SyncResult {
   ms?: number
   /** ms from its first connection until then. */
   afterConnectMs?: number
+  /** ms from spawning the new node until the first synced message was in its chat.log. */
+  firstMs?: number
+  /** CPU time (all threads) until then: the new node's since it started, the holder's since the new node started. */
+  cpuMs?: { joiner?: number; holder?: number }
+  /** The new node's CPU time by thread (main, worker threads, libuv pool, V8 helpers) until then. */
+  joinerThreads?: Record<string, number>
   received: number
   reason?: string
 }
@@ -64,29 +71,41 @@ export async function measureSync(
   dataRoot: string,
   timeoutMs: number,
   children: ChildRegistry,
-  bin?: string
+  bin?: string,
+  /** Changes how the nodes run (e.g. with CPU profiling flags). */
+  wrap: (system: System) => System = s => s
 ): Promise<SyncResult> {
   await seedChatLog(join(dataRoot, `n${holder.index}`), SYNC_MESSAGES)
-  const fleet = new Fleet(oursSystem(dataRoot, bin), () => {}, children)
+  const fleet = new Fleet(wrap(oursSystem(dataRoot, bin)), () => {}, children)
   const result: SyncResult = { messages: SYNC_MESSAGES, received: 0 }
   try {
     const a = fleet.add(holder)
     const deadline = now() + timeoutMs
     while (a.times.listening == null && now() < deadline) await sleep(20)
     if (a.times.listening == null) return { ...result, reason: 'the node holding the history did not start' }
+    const holderCpu = cpuMs(a.pid) ?? 0
     const b = fleet.add(joiner)
     const log = join(dataRoot, `n${joiner.index}`, 'chat.log')
     while (now() < deadline) {
       result.received = countLines(log)
+      if (result.received > 0) result.firstMs ??= now() - b.times.spawned
       if (result.received >= SYNC_MESSAGES) {
         const at = now()
         result.ms = at - b.times.spawned
         if (b.times.connected != null) result.afterConnectMs = at - b.times.connected
+        const holderNow = cpuMs(a.pid)
+        result.cpuMs = { joiner: cpuMs(b.pid), holder: holderNow == null ? undefined : holderNow - holderCpu }
+        result.joinerThreads = cpuMsByThread(b.pid)
         return result
       }
       await sleep(25)
     }
-    return { ...result, reason: `only ${result.received} of ${SYNC_MESSAGES} messages after ${timeoutMs} ms` }
+    const connected =
+      b.times.connected == null ? 'never connected' : `connected after ${(b.times.connected - b.times.spawned).toFixed(0)} ms`
+    return {
+      ...result,
+      reason: `only ${result.received} of ${SYNC_MESSAGES} messages after ${timeoutMs} ms (${connected}; stderr: ${b.stderr.slice(-300) || 'none'})`
+    }
   } finally {
     await fleet.stop()
   }

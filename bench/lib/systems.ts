@@ -33,6 +33,24 @@ function runner(file: string): string[] {
   }
 }
 
+/** The node flags on a `#!/usr/bin/env -S node --flag …` line; none for any other line. */
+export function parseShebangNodeFlags(line: string): string[] {
+  const m = /^#!\S*env -S (?:\w+=\S* )*node((?: --\S+)*)\s*$/.exec(line)
+  return m == null ? [] : m[1].split(' ').filter(f => f !== '')
+}
+
+/**
+ * The node flags on a file's #! line (e.g. the program's heap limits), so runs that go through
+ * node itself (--profile, --heap-snapshot) keep them.
+ */
+export function shebangNodeFlags(file: string): string[] {
+  try {
+    return parseShebangNodeFlags(readFileSync(file, 'utf8').slice(0, 256).split('\n')[0])
+  } catch {
+    return []
+  }
+}
+
 export function oursSystem(dataRoot: string, bin = LAN_CHAT_BIN): System {
   const exec = runner(bin)
   return {

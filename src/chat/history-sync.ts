@@ -2,8 +2,15 @@
  * History sync, the moving part: when a peer that shares a room connects (and on join, after a
  * reconnect, when a live message reveals a gap, and periodically), ask it for its summary of the
  * room and fetch what this node misses in bounded batches. Every fetched message goes through the
- * chat service's `ingest` (shape, signature, dedupe, chat.log, event with origin 'sync'). It also
+ * chat service's checks (shape, room, signature, dedupe) and its one path in (history, chat.log,
+ * event with origin 'sync'). It also
  * answers peers' requests from history, including messages this node only relayed.
+ *
+ * A round keeps the next fetch in flight while it checks the batch it has: the signatures of a batch
+ * are verified off the main thread (`verify`, libuv's thread pool) and the peer prepares the next
+ * batch meanwhile, so a long history costs about its verification time, not that plus a round trip
+ * per batch. The next fetch asks only for what the current batch does not claim to hold; what a
+ * batch claims but fails to deliver is asked for again by the next round.
  *
  * One round per (room, peer) at a time; a trigger during a round queues one more. A room is
  * "catching up" while a round fetches messages a peer offered, "in sync" otherwise; `missing` counts the
@@ -17,7 +24,9 @@ import type { HybridClock } from './clock.js'
 import { checkShape, compareMessages, encodeMessage, toRecord, type ChatMessage } from './message.js'
 import {
   countGaps,
+  countHeld,
   countWanted,
+  withHeld,
   decodeMessagesResponse,
   decodeSummaryResponse,
   decodeSyncRequest,
@@ -29,19 +38,42 @@ import {
   wantsFrom,
   type BatchLimits,
   type Floor,
+  type MessagesResponse,
   type RoomSummary
 } from './sync.js'
 
-/** Periodic sync with every peer of every room. */
+/** Periodic sync: every this often, a round with a few of each room's peers (the next ones in turn). */
 export const DEFAULT_SYNC_INTERVAL = 30_000
-/** Wait after a trigger, so a burst of triggers makes one round. */
-export const DEFAULT_SYNC_DEBOUNCE = 100
-/** Messages and bytes in one fetch response. */
-export const DEFAULT_SYNC_BATCH: BatchLimits = { maxMessages: 256, maxBytes: 512 * 1024 }
+/**
+ * Peers per room in a periodic round. Periodic sync is the safety net (a connect, a join and a gap
+ * in an author's seq start rounds at once), and what one peer missed, most others hold: asking
+ * every peer every interval made a 30-node LAN open a sync stream per node per second while idle.
+ */
+export const DEFAULT_SYNC_PEERS_PER_TICK = 2
+/**
+ * Wait after a trigger, so a burst of triggers makes one round (a trigger during a round only
+ * queues one more anyway). Short: a new node waits this long before it asks for the room.
+ */
+export const DEFAULT_SYNC_DEBOUNCE = 20
+/**
+ * Messages and bytes in one fetch response. Large batches: each fetch is a stream and a scan of
+ * the room on the serving side (a 10,000-message sync in batches of 256 cost the server about
+ * about 1.7 times the CPU of batches of 1,024); MAX_ACCEPTED_BATCH is what every version accepts.
+ */
+export const DEFAULT_SYNC_BATCH: BatchLimits = { maxMessages: 1024, maxBytes: 512 * 1024 }
 /** Messages accepted in one response from a peer with other limits. */
 export const MAX_ACCEPTED_BATCH = 1024
 /** Fetches in one round before it yields to other work. */
 export const DEFAULT_MAX_FETCHES_PER_ROUND = 1_000
+/** Messages of a batch verified together: the batch is stored part by part as the parts are verified. */
+export const VERIFY_PART = 64
+/** A round that wants this many messages gets verification ready (worker threads) before they arrive. */
+export const DEFAULT_VERIFY_AHEAD = 1024
+/**
+ * Batches fetched and not yet stored, at most: the next ones are fetched and checked while one is
+ * verified, so verification never waits for a round trip (memory: this many response frames).
+ */
+export const MAX_BATCHES_AHEAD = 3
 /** A peer's clock this far from ours is reported once. */
 export const DEFAULT_SKEW_WARNING = 60_000
 
@@ -66,8 +98,12 @@ export interface HistorySyncEvents extends Record<string, unknown> {
 export interface HistorySyncComponents {
   history: History<ChatMessage>
   clock: HybridClock
-  /** Verifies and stores a message; true if it was new. Throws InvalidMessageError. */
-  ingest: (value: unknown) => Promise<boolean>
+  /** Checks messages' signatures (off the main thread): per message, undefined or the InvalidMessageError. */
+  verify: (messages: ChatMessage[]) => Promise<Array<InvalidMessageError | undefined>>
+  /** Called before fetching many messages, so verification can get ready meanwhile. */
+  prepareVerify?: () => void
+  /** Stores a checked and verified message like any other; true if it was new. */
+  store: (m: ChatMessage) => Promise<boolean>
   /** Rooms this node is in. */
   rooms: () => string[]
   /** Connected peers in a room. */
@@ -79,12 +115,22 @@ export interface HistorySyncComponents {
 export interface HistorySyncInit {
   /** Periodic sync interval in ms; 0 turns it off. */
   interval?: number
+  /** Peers of each room asked in a periodic round, in turn. */
+  peersPerTick?: number
   debounce?: number
   batch?: Partial<BatchLimits>
   /** Messages kept per room (the history limit): a full room does not fetch older messages. */
   roomLimit?: number
   maxFetchesPerRound?: number
   skewWarning?: number
+  /** Messages wanted in a round from which `prepareVerify` is called (smaller catch-ups are checked inline). */
+  verifyAhead?: number
+}
+
+/** Messages of a batch whose signatures are being verified. */
+interface VerifyingPart {
+  messages: ChatMessage[]
+  verdicts: Promise<Array<InvalidMessageError | undefined>>
 }
 
 interface Round {
@@ -98,11 +144,15 @@ interface Round {
 export class HistorySync extends TypedEvents<HistorySyncEvents> {
   private readonly c: HistorySyncComponents
   private readonly interval: number
+  private readonly peersPerTick: number
+  /** Where each room's periodic rounds go on in its list of peers. */
+  private readonly turn = new Map<string, number>()
   private readonly debounce: number
   private readonly batch: BatchLimits
   private readonly roomLimit: number
   private readonly maxFetches: number
   private readonly skewWarning: number
+  private readonly verifyAhead: number
   private readonly rounds = new Map<string, Round>()
   /** What each peer's latest summary offered that we could not get: room → peer → count. */
   private readonly unmet = new Map<string, Map<string, number>>()
@@ -116,11 +166,13 @@ export class HistorySync extends TypedEvents<HistorySyncEvents> {
     super()
     this.c = components
     this.interval = init.interval ?? DEFAULT_SYNC_INTERVAL
+    this.peersPerTick = Math.max(1, init.peersPerTick ?? DEFAULT_SYNC_PEERS_PER_TICK)
     this.debounce = init.debounce ?? DEFAULT_SYNC_DEBOUNCE
     this.batch = { ...DEFAULT_SYNC_BATCH, ...init.batch }
     this.roomLimit = init.roomLimit ?? Number.POSITIVE_INFINITY
     this.maxFetches = init.maxFetchesPerRound ?? DEFAULT_MAX_FETCHES_PER_ROUND
     this.skewWarning = init.skewWarning ?? DEFAULT_SKEW_WARNING
+    this.verifyAhead = init.verifyAhead ?? DEFAULT_VERIFY_AHEAD
   }
 
   start(): void {
@@ -129,7 +181,7 @@ export class HistorySync extends TypedEvents<HistorySyncEvents> {
     this.abort = new AbortController()
     if (this.interval > 0) {
       this.ticker = setInterval(() => {
-        for (const room of this.c.rooms()) this.syncRoom(room)
+        for (const room of this.c.rooms()) this.syncSome(room)
       }, this.interval)
       this.ticker.unref?.()
     }
@@ -142,6 +194,28 @@ export class HistorySync extends TypedEvents<HistorySyncEvents> {
     this.abort.abort(new SyncError('sync stopped'))
     for (const r of this.rounds.values()) clearTimeout(r.timer)
     this.rounds.clear()
+  }
+
+  /** A periodic round: the next `peersPerTick` peers of a room, in turn. */
+  private syncSome(room: string): void {
+    const peers = this.c.roomPeers(room).sort()
+    if (peers.length === 0) return
+    const start = (this.turn.get(room) ?? 0) % peers.length
+    const count = Math.min(this.peersPerTick, peers.length)
+    for (let i = 0; i < count; i++) this.syncWith(room, peers[(start + i) % peers.length])
+    this.turn.set(room, start + count)
+  }
+
+  /**
+   * A live message showed that this node missed some of an author's messages: ask the author if
+   * it is a peer (it holds all of them), otherwise the next peers in turn. Asking every peer made
+   * each gap cost a round with each of them, and on a 30-node LAN still connecting (every node
+   * missing the first messages of nodes it had not reached yet) those rounds kept the CPU too busy
+   * for the LAN to finish connecting (bench/, N=30).
+   */
+  syncGap(room: string, author: string): void {
+    if (this.c.roomPeers(room).includes(author)) this.syncWith(room, author)
+    else this.syncSome(room)
   }
 
   /** Schedules a round with every connected peer of a room. */
@@ -252,52 +326,146 @@ export class HistorySync extends TypedEvents<HistorySyncEvents> {
     // A node that just arrived (or whose clock is behind) stamps its next message after the room.
     this.c.clock.observe(reply.clock)
     const theirs = reply.summary
-    for (let i = 0; i < this.maxFetches && !signal.aborted; i++) {
-      const wants = wantsFrom(this.summary(room), theirs)
-      this.setUnmet(room, peerId, countWanted(wants))
-      if (wants.length === 0) break
-      if (!r.fetching) {
-        r.fetching = true
-        this.changed(room)
-      }
-      const since = this.floor(room)
-      const body = await this.c.request(peerId, encodeSyncRequest({ kind: 'fetch', room, want: wants, since }), { signal })
-      const batch = decodeMessagesResponse(body, room, MAX_ACCEPTED_BATCH)
-      if (batch.messages.length === 0 && !batch.more) {
-        // The peer holds nothing of it that this node would keep (older than a full room's floor).
-        this.setUnmet(room, peerId, 0)
-        return counts
-      }
-      let stored = 0
-      for (const value of batch.messages) {
-        if (signal.aborted) break
-        const outcome = await this.take(room, peerId, value, since)
-        if (outcome === 'stored') {
-          stored++
-          counts.fetched++
+    // Ends a fetch still in flight when the round ends early.
+    const ending = new AbortController()
+    const fetchSignal = AbortSignal.any([signal, ending.signal])
+    // Batches are stored one after the other, in the order they came, each once it is verified.
+    let storing: Promise<void> = Promise.resolve()
+    const unstored: Array<Promise<void>> = []
+    let stalled = false
+    try {
+      // What this node holds plus what the peer has sent in this round: the next fetch asks for the rest.
+      let asked = this.summary(room)
+      let next = this.fetch(room, peerId, r, asked, theirs, fetchSignal)
+      for (let i = 1; next != null && !signal.aborted && !stalled; i++) {
+        const { batch, since } = await next
+        if (batch.messages.length === 0 && !batch.more) {
+          // The peer holds nothing of it that this node would keep (older than a full room's floor).
+          await storing
+          this.setUnmet(room, peerId, 0)
+          return counts
         }
-        if (outcome === 'rejected') counts.rejected++
+        const before = countHeld(asked)
+        asked = withHeld(asked, claimed(batch.messages))
+        const checked = this.checkBatch(room, peerId, batch.messages, since)
+        counts.rejected += checked.rejected
+        const stored = storing.then(async () => {
+          const taken = await this.storeBatch(room, peerId, checked.parts, signal)
+          counts.fetched += taken.stored
+          counts.rejected += taken.rejected
+          this.changed(room)
+          // Nothing new: the peer offers what it cannot (or will not) give; try again next round.
+          if (taken.stored === 0) stalled = true
+        })
+        // Awaited below; marked handled so a round that fails first leaves no stray rejection.
+        stored.catch(() => {})
+        storing = stored
+        unstored.push(stored)
+        // Bounded memory: at most MAX_BATCHES_AHEAD batches fetched and not yet stored.
+        while (unstored.length >= MAX_BATCHES_AHEAD) await unstored.shift()
+        // Ask for more only while batches claim something new (a peer that repeats itself gets no more fetches).
+        next =
+          !stalled && i < this.maxFetches && countHeld(asked) > before ? this.fetch(room, peerId, r, asked, theirs, fetchSignal) : undefined
       }
-      this.changed(room)
-      // Nothing new: the peer offers what it cannot (or will not) give; try again next round.
-      if (stored === 0) break
+    } finally {
+      ending.abort(new SyncError('round ended'))
+      // Nothing of the round goes on after it: batches already fetched are verified and stored first.
+      await storing.catch(() => {})
     }
+    await storing
     if (!signal.aborted) this.setUnmet(room, peerId, countWanted(wantsFrom(this.summary(room), theirs)))
     return counts
   }
 
-  private async take(room: string, peerId: string, value: unknown, since?: Floor): Promise<'stored' | 'known' | 'rejected'> {
-    try {
-      const m = checkShape(value)
-      if (m.room !== room) throw new InvalidMessageError('room-mismatch', `message for #${m.room} in a sync of #${room}`)
-      if (this.c.history.has(m.id)) return 'known'
-      if (since != null && compareMessages(m, since) <= 0) return 'known'
-      return (await this.c.ingest(m)) ? 'stored' : 'known'
-    } catch (err) {
-      if (!(err instanceof InvalidMessageError)) throw err
-      this.emit('sync:rejected', { room, peerId, reason: err.reason })
-      return 'rejected'
+  /** Asks the peer for what `asked` lacks of `theirs`; undefined if nothing. */
+  private fetch(
+    room: string,
+    peerId: string,
+    r: Round,
+    asked: RoomSummary,
+    theirs: RoomSummary,
+    signal: AbortSignal
+  ): Promise<{ batch: MessagesResponse; since?: Floor }> | undefined {
+    const wants = wantsFrom(asked, theirs)
+    this.setUnmet(room, peerId, countWanted(wants))
+    if (wants.length === 0) return undefined
+    if (!r.fetching) {
+      r.fetching = true
+      this.changed(room)
+      if (countWanted(wants) >= this.verifyAhead) this.c.prepareVerify?.()
     }
+    const since = this.floor(room)
+    const pending = this.c
+      .request(peerId, encodeSyncRequest({ kind: 'fetch', room, want: wants, since }), { signal })
+      .then(body => ({ batch: decodeMessagesResponse(body, room, MAX_ACCEPTED_BATCH), since }))
+    // Awaited by the round, unless the round ends first: then its failure (aborted) is of no interest.
+    pending.catch(() => {})
+    return pending
+  }
+
+  /**
+   * Checks a batch's shapes, rooms and duplicates at once and queues the signatures of what is left
+   * for verification off the main thread, in parts (the workers share them out).
+   */
+  private checkBatch(
+    room: string,
+    peerId: string,
+    values: unknown[],
+    since: Floor | undefined
+  ): { parts: VerifyingPart[]; rejected: number } {
+    let rejected = 0
+    const fresh: ChatMessage[] = []
+    const ids = new Set<string>()
+    for (const value of values) {
+      try {
+        const m = checkShape(value)
+        if (m.room !== room) throw new InvalidMessageError('room-mismatch', `message for #${m.room} in a sync of #${room}`)
+        if (this.c.history.has(m.id) || ids.has(m.id)) continue
+        if (since != null && compareMessages(m, since) <= 0) continue
+        ids.add(m.id)
+        fresh.push(m)
+      } catch (err) {
+        this.reject(room, peerId, err)
+        rejected++
+      }
+    }
+    const parts: VerifyingPart[] = []
+    for (let at = 0; at < fresh.length; at += VERIFY_PART) {
+      const messages = fresh.slice(at, at + VERIFY_PART)
+      const verdicts = this.c.verify(messages)
+      // Awaited by storeBatch, unless the round ends first.
+      verdicts.catch(() => {})
+      parts.push({ messages, verdicts })
+    }
+    return { parts, rejected }
+  }
+
+  /** Stores the genuine messages of a checked batch, in order, each part as soon as it is verified. */
+  private async storeBatch(
+    room: string,
+    peerId: string,
+    parts: VerifyingPart[],
+    signal: AbortSignal
+  ): Promise<{ stored: number; rejected: number }> {
+    const out = { stored: 0, rejected: 0 }
+    for (const part of parts) {
+      const verdicts = await part.verdicts
+      if (signal.aborted) break
+      for (const [k, m] of part.messages.entries()) {
+        const err = verdicts[k]
+        if (err != null) {
+          this.reject(room, peerId, err)
+          out.rejected++
+        } else if (await this.c.store(m)) out.stored++
+      }
+    }
+    return out
+  }
+
+  /** Reports a message that failed its checks; anything else is a bug and is rethrown. */
+  private reject(room: string, peerId: string, err: unknown): void {
+    if (!(err instanceof InvalidMessageError)) throw err
+    this.emit('sync:rejected', { room, peerId, reason: err.reason })
   }
 
   private setUnmet(room: string, peerId: string, n: number): void {
@@ -308,4 +476,15 @@ export class HistorySync extends TypedEvents<HistorySyncEvents> {
     }
     m.set(peerId, n)
   }
+}
+
+/** The (author, seq) pairs a batch claims to hold, as far as they look like it (a hint, not checked). */
+function claimed(values: unknown[]): Array<{ from: string; seq: number }> {
+  const out: Array<{ from: string; seq: number }> = []
+  for (const v of values) {
+    if (typeof v !== 'object' || v === null) continue
+    const { from, seq } = v as Record<string, unknown>
+    if (typeof from === 'string' && typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 1) out.push({ from, seq })
+  }
+  return out
 }

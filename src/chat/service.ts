@@ -136,7 +136,11 @@ export class ChatService extends TypedEvents<ChatEvents> {
         {
           history: components.history,
           clock: components.clock,
-          ingest: async value => await this.ingest(value, 'sync'),
+          verify: async messages => await components.verifier.verifyMany(messages),
+          prepareVerify: () => {
+            components.verifier.warm()
+          },
+          store: async m => (this.joined.includes(m.room) ? await this.record(m, 'sync') : false),
           rooms: () => this.rooms(),
           roomPeers: room => net.roomPeers(room),
           request
@@ -213,6 +217,7 @@ export class ChatService extends TypedEvents<ChatEvents> {
     this.sync?.stop()
     for (const off of this.offs.splice(0)) off()
     await this.sending.catch(() => {})
+    await this.c.verifier.close()
     await this.c.log.close()
   }
 
@@ -263,10 +268,10 @@ export class ChatService extends TypedEvents<ChatEvents> {
       this.emit('message:rejected', { room, from, reason })
       return 'reject'
     }
-    // A sequence number past the next one: this node missed something; ask the room's peers.
+    // A sequence number past the next one: this node missed something; ask the author (history-sync.ts).
     const gap = message.seq > this.c.history.lastSeq(message.from, room) + 1
     void this.record(message, 'live').catch(() => {})
-    if (gap) this.sync?.syncRoom(room)
+    if (gap) this.sync?.syncGap(room, message.from)
     return 'accept'
   }
 
@@ -311,7 +316,8 @@ export class ChatService extends TypedEvents<ChatEvents> {
     const batch = [...this.unsaved.splice(0), message]
     const results = await Promise.allSettled(
       batch.map(async m => {
-        await this.c.log.append(toRecord(m))
+        // Its peers hold it too: it may wait a moment to be written with others (chat-log.ts).
+        await this.c.log.append(toRecord(m), 'later')
       })
     )
     const failed = batch.filter((_, i) => results[i].status === 'rejected')

@@ -110,6 +110,20 @@ export function toRanges(seqs: number[]): SeqRange[] {
   return ranges
 }
 
+/**
+ * The summary with some more (author, seq) pairs counted as held: what a node holds plus what a
+ * peer has already sent in this round, so the next fetch asks only for the rest. Pure.
+ */
+export function withHeld(summary: RoomSummary, held: Iterable<Pick<ChatMessage, 'from' | 'seq'>>): RoomSummary {
+  const added = summarize(summary.room, held)
+  const authors = new Map(summary.authors)
+  for (const [author, ranges] of added.authors) {
+    const mine = authors.get(author)
+    authors.set(author, mine == null ? ranges : mergeRanges([...mine, ...ranges]))
+  }
+  return { room: summary.room, authors }
+}
+
 /** The parts of `want` not covered by `have` (both sorted and disjoint). */
 export function subtractRanges(want: SeqRange[], have: SeqRange[]): SeqRange[] {
   const out: SeqRange[] = []
@@ -147,6 +161,13 @@ export function wantsFrom(mine: RoomSummary, theirs: RoomSummary, max = MAX_WANT
 /** How many messages a list of wants covers. */
 export function countWanted(wants: Want[]): number {
   return wants.reduce((n, w) => n + (w.to - w.from + 1), 0)
+}
+
+/** How many messages a summary covers. */
+export function countHeld(summary: RoomSummary): number {
+  let n = 0
+  for (const ranges of summary.authors.values()) for (const [from, to] of ranges) n += to - from + 1
+  return n
 }
 
 /** Messages a node knows it misses: holes between an author's ranges (before its newest). */

@@ -55,6 +55,9 @@ export class Terminal extends TypedEvents<TerminalEvents> {
   private readonly offs: Array<() => void> = []
   private readonly history = new Map<string, ChatMessage[]>()
   private historyTimer?: ReturnType<typeof setTimeout>
+  /** Lines for a non-interactive output, written together once the current burst is handled. */
+  private pendingLines: string[] = []
+  private pendingWrite?: ReturnType<typeof setImmediate>
 
   constructor(chat: ChatService, init: TerminalInit) {
     super()
@@ -138,7 +141,9 @@ export class Terminal extends TypedEvents<TerminalEvents> {
   }
 
   stop(): void {
+    this.flushLines()
     clearTimeout(this.historyTimer)
+    this.historyTimer = undefined
     for (const off of this.offs.splice(0)) off()
     const rl = this.rl
     this.rl = undefined
@@ -162,10 +167,13 @@ export class Terminal extends TypedEvents<TerminalEvents> {
     const list = this.history.get(message.room) ?? []
     list.push(message)
     this.history.set(message.room, list)
-    clearTimeout(this.historyTimer)
-    this.historyTimer = setTimeout(() => {
-      this.flushHistory()
-    }, HISTORY_FLUSH_DELAY)
+    // One timer for the whole burst, pushed back by each message (a sync brings thousands).
+    if (this.historyTimer != null) this.historyTimer.refresh()
+    else
+      this.historyTimer = setTimeout(() => {
+        this.historyTimer = undefined
+        this.flushHistory()
+      }, HISTORY_FLUSH_DELAY)
   }
 
   /**
@@ -206,8 +214,22 @@ export class Terminal extends TypedEvents<TerminalEvents> {
       output.write(text + '\n' + '\n'.repeat(recorded))
       this.prompt()
     } else {
-      output.write(text + '\n')
+      // A pipe or file: one write per burst of lines instead of one system call per line.
+      this.pendingLines.push(text + '\n')
+      this.pendingWrite ??= setImmediate(() => {
+        this.flushLines()
+      })
     }
+  }
+
+  /** Writes the lines print() gathered for a non-interactive output. */
+  private flushLines(): void {
+    if (this.pendingWrite != null) clearImmediate(this.pendingWrite)
+    this.pendingWrite = undefined
+    if (this.pendingLines.length === 0) return
+    const text = this.pendingLines.join('')
+    this.pendingLines = []
+    this.init.output.write(text)
   }
 
   /** Moves up `rows` rows to the left edge and clears everything below. */

@@ -1,49 +1,189 @@
 /**
- * mDNS discovery that starts asking the LAN only once this node listens.
+ * mDNS discovery that finds a new node at once and then goes quiet once everyone is connected.
  *
- * libp2p starts its services before its transports listen, so @libp2p/mdns sends its first query
- * while the node has no address to answer with: the peers answer it (the new node finds them), but
- * nobody learns about the new node until someone's next query, up to an mDNS interval later. Nodes
- * started together then find each other only after a full interval, and a new node is found by one
- * side only, so the lower peer ID ends up dialing. Started after listening, the first query is
- * answered by the node itself too (multicast loops back to the sender), so every node on the LAN
- * learns about the new one at the moment it learns about them: discovery takes milliseconds and
- * both sides of a pair discover each other at once, which the dial tie-break relies on.
+ * Wire format as @libp2p/mdns (mdns-records.ts), on multicast-dns, with what RFC 6762 asks of a
+ * well-behaved node. With @libp2p/mdns every node answered every query by multicast, so each node
+ * parsed N answers per query and N queries per interval: chatter grew with N² forever.
+ * - Start after listening: libp2p starts services before its transports listen, and a node with no
+ *   address cannot answer. Started after listening, a node's first query is answered by the node
+ *   itself too (multicast loops back to the sender), so every node on the LAN learns about the new
+ *   one at the moment it learns about them: discovery takes milliseconds and both sides of a pair
+ *   discover each other at once, which the dial tie-break (connector.ts) relies on. Every later
+ *   query is answered by its sender too (it never lists itself), so a healed link is seen from
+ *   both ends at once as well, and a node that hears the LAN but is not heard (a one-way fault)
+ *   still learns every peer within an interval.
+ * - Announcement (§8.3): an unsolicited answer at start and again `announceInterval` later, for
+ *   nodes that missed the first.
+ * - Known-answer suppression (§7.1): a query lists the peers this node already knows (a live
+ *   record), and they do not answer it; except peers it lost a connection to and has not
+ *   reconnected since, so that a healed link is answered, and seen from both ends at once. Listing
+ *   known but not yet connected peers too keeps start-up quiet: a node's first query (listing
+ *   nobody) is answered by everyone, its backoff queries only by itself.
+ * - Backoff (§5.2): queries `minInterval` apart at first, doubling up to `interval`; back to
+ *   `minInterval` whenever a connected peer is lost, so a partition heals quickly.
+ * On a LAN where everyone is connected, each node sends one query and its own answer per
+ * `interval`, and nobody else answers it: a node parses 2N packets per interval instead of N².
+ * (Duplicate question suppression, §7.3, would cut that further but leave a node that cannot be
+ * heard learning its peers only once per half a record TTL.)
  *
  * A libp2p service: `peer` events carry `{ id, multiaddrs }` as from @libp2p/mdns. It is not
  * registered as libp2p peer discovery: the connector decides whom to dial.
  */
-import { mdns, type MulticastDNSComponents } from '@libp2p/mdns'
-import type { Libp2pEvents, PeerDiscovery, PeerInfo, Startable, TypedEventTarget } from '@libp2p/interface'
+import { randomBytes } from 'node:crypto'
+import multicastDNS from 'multicast-dns'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { ComponentLogger, Libp2pEvents, Logger, PeerId, PeerInfo, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { Packet } from 'dns-packet'
+import { InvalidOptionError } from '../errors.js'
+import {
+  buildQuery,
+  buildResponse,
+  DEFAULT_MAX_QUERY_BYTES,
+  DEFAULT_RECORD_TTL,
+  knownAnswers,
+  parseQuery,
+  parseResponse,
+  shouldAnswer,
+  type HeldRecord,
+  type KnownAnswer
+} from './mdns-records.js'
+
+/** Longest (steady) gap between queries, ms. */
+export const DEFAULT_QUERY_INTERVAL = 10_000
+/** First gap between queries, ms; doubles after each query up to the interval. */
+export const DEFAULT_QUERY_MIN_INTERVAL = 1_000
+/** Gap between the two announcements at start, ms. */
+export const DEFAULT_ANNOUNCE_INTERVAL = 1_000
+/** Announcements at start (RFC 6762 §8.3: at least two). */
+export const DEFAULT_ANNOUNCE_COUNT = 2
+export const MDNS_PORT = 5353
+export const MDNS_GROUP = '224.0.0.251'
+/** Random bytes of our instance name (hex, so 32 characters of the 63 a label holds). */
+const INSTANCE_NAME_BYTES = 16
 
 export interface LanDiscoveryInit {
   /** The mDNS service name (see `mdnsServiceTag`). */
   serviceTag: string
-  /** How often to query the LAN, in ms. */
-  interval: number
+  /** Longest (steady) gap between queries, ms. */
+  interval?: number
+  /** First gap between queries, ms, and again after a connected peer is lost. */
+  minInterval?: number
+  announceInterval?: number
+  announceCount?: number
+  /** TTL of our records, seconds. */
+  recordTtl?: number
+  maxQueryBytes?: number
+  port?: number
+  group?: string
 }
 
-export interface LanDiscoveryComponents extends MulticastDNSComponents {
+export interface LanDiscoveryComponents {
+  addressManager: { getAddresses: () => Multiaddr[] }
   events: TypedEventTarget<Libp2pEvents>
+  logger: ComponentLogger
+}
+
+interface Held {
+  record: HeldRecord
+  peerId: string
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new InvalidOptionError(`${name} must be a positive number`)
+  return value
 }
 
 export class LanDiscovery extends EventTarget implements Startable {
   private readonly components: LanDiscoveryComponents
-  private readonly inner: PeerDiscovery & Startable
-  private running = false
+  private readonly log: Logger
+  private readonly serviceTag: string
+  private readonly instance: string
+  private readonly maxInterval: number
+  private readonly minInterval: number
+  private readonly announceInterval: number
+  private readonly announceCount: number
+  private readonly recordTtl: number
+  private readonly maxQueryBytes: number
+  private readonly port: number
+  private readonly group: string
+  /** Peers' PTR records, by lower-cased instance name. */
+  private readonly held = new Map<string, Held>()
+  /** Peers whose connection dropped and did not come back: left out of known answers. */
+  private readonly lost = new Set<string>()
+  private mdns?: multicastDNS.MulticastDNS
   private started = false
+  private step = 0
+  private queryTimer?: ReturnType<typeof setTimeout>
+  private announceTimer?: ReturnType<typeof setTimeout>
+
   private readonly onListening = (): void => {
     this.begin()
   }
 
-  private readonly forward = (e: CustomEvent<PeerInfo>): void => {
-    this.dispatchEvent(new CustomEvent('peer', { detail: e.detail }))
+  private readonly onConnect = (e: CustomEvent<PeerId>): void => {
+    this.lost.delete(e.detail.toString())
+  }
+
+  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => {
+    this.lost.add(e.detail.toString())
+    if (this.mdns == null) return
+    // A lost peer may be behind a partition: look for it often again until it is back.
+    this.step = this.minInterval
+    this.scheduleQuery(this.step)
+  }
+
+  private readonly onQuery = (packet: Packet): void => {
+    try {
+      const query = parseQuery(packet, this.serviceTag)
+      if (query != null && shouldAnswer(query, this.instance, this.recordTtl)) this.announce()
+    } catch (err) {
+      this.log.error('ignoring mDNS query - %e', err)
+    }
+  }
+
+  private readonly onResponse = (packet: Packet): void => {
+    try {
+      const now = Date.now()
+      for (const found of parseResponse(packet, this.serviceTag, this.instance)) {
+        const key = found.instance.toLowerCase()
+        if (found.ttl === 0) {
+          this.held.delete(key)
+          continue
+        }
+        this.held.set(key, {
+          record: { instance: found.instance, ttl: found.ttl, expiresAt: now + found.ttl * 1000 },
+          peerId: found.peerId
+        })
+        this.emitPeer(found.peerId, found.addrs)
+      }
+    } catch (err) {
+      this.log.error('ignoring mDNS response - %e', err)
+    }
+  }
+
+  private readonly onWarning = (err: Error): void => {
+    this.log('mDNS warning - %e', err)
+  }
+
+  private readonly onError = (err: Error): void => {
+    this.log.error('mDNS error - %e', err)
   }
 
   constructor(components: LanDiscoveryComponents, init: LanDiscoveryInit) {
     super()
     this.components = components
-    this.inner = mdns({ serviceTag: init.serviceTag, interval: init.interval })(components) as PeerDiscovery & Startable
+    this.log = components.logger.forComponent('lan-chat:discovery')
+    this.serviceTag = init.serviceTag
+    this.instance = `${randomBytes(INSTANCE_NAME_BYTES).toString('hex')}.${init.serviceTag}`
+    this.maxInterval = positive('interval', init.interval ?? DEFAULT_QUERY_INTERVAL)
+    this.minInterval = Math.min(positive('minInterval', init.minInterval ?? DEFAULT_QUERY_MIN_INTERVAL), this.maxInterval)
+    this.announceInterval = positive('announceInterval', init.announceInterval ?? DEFAULT_ANNOUNCE_INTERVAL)
+    this.announceCount = Math.floor(positive('announceCount', init.announceCount ?? DEFAULT_ANNOUNCE_COUNT))
+    this.recordTtl = Math.floor(positive('recordTtl', init.recordTtl ?? DEFAULT_RECORD_TTL))
+    this.maxQueryBytes = positive('maxQueryBytes', init.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES)
+    this.port = init.port ?? MDNS_PORT
+    this.group = init.group ?? MDNS_GROUP
   }
 
   readonly [Symbol.toStringTag] = 'lan-chat/discovery'
@@ -53,7 +193,10 @@ export class LanDiscovery extends EventTarget implements Startable {
   }
 
   start(): void {
+    if (this.started) return
     this.started = true
+    this.components.events.addEventListener('peer:connect', this.onConnect)
+    this.components.events.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
   /** Runs while the transports start listening: begins as soon as there is an address to announce. */
@@ -65,20 +208,113 @@ export class LanDiscovery extends EventTarget implements Startable {
   async stop(): Promise<void> {
     this.started = false
     this.components.events.removeEventListener('transport:listening', this.onListening)
-    if (!this.running) return
-    this.running = false
-    this.inner.removeEventListener('peer', this.forward)
-    await this.inner.stop()
+    this.components.events.removeEventListener('peer:connect', this.onConnect)
+    this.components.events.removeEventListener('peer:disconnect', this.onDisconnect)
+    clearTimeout(this.queryTimer)
+    clearTimeout(this.announceTimer)
+    const mdns = this.mdns
+    this.mdns = undefined
+    this.lost.clear()
+    this.held.clear()
+    if (mdns == null) return
+    mdns.removeListener('query', this.onQuery)
+    mdns.removeListener('response', this.onResponse)
+    await new Promise<void>(resolve => {
+      mdns.destroy(() => {
+        resolve()
+      })
+    })
+    mdns.removeListener('warning', this.onWarning)
+    mdns.removeListener('error', this.onError)
   }
 
   private begin(): void {
     this.components.events.removeEventListener('transport:listening', this.onListening)
-    if (this.running || !this.started) return
-    this.running = true
-    this.inner.addEventListener('peer', this.forward)
-    void Promise.resolve(this.inner.start()).catch(() => {
-      this.running = false
+    if (this.mdns != null || !this.started) return
+    const mdns = multicastDNS({ port: this.port, ip: this.group })
+    mdns.on('warning', this.onWarning)
+    mdns.on('error', this.onError)
+    mdns.on('query', this.onQuery)
+    mdns.on('response', this.onResponse)
+    this.mdns = mdns
+    this.step = this.minInterval
+    this.query()
+    this.announce()
+    this.scheduleAnnouncements(this.announceCount - 1)
+    this.scheduleQuery(this.step)
+  }
+
+  /** The PTR records to list in a query: live ones of peers not lost; forgets expired records. */
+  private known(now: number): KnownAnswer[] {
+    const records: HeldRecord[] = []
+    for (const [key, h] of this.held) {
+      if (h.record.expiresAt <= now) {
+        this.held.delete(key)
+        this.lost.delete(h.peerId)
+      } else if (!this.lost.has(h.peerId)) records.push(h.record)
+    }
+    return knownAnswers(records, now)
+  }
+
+  private scheduleQuery(delay: number): void {
+    clearTimeout(this.queryTimer)
+    this.queryTimer = setTimeout(() => {
+      this.query()
+      this.step = Math.min(this.step * 2, this.maxInterval)
+      this.scheduleQuery(this.step)
+    }, delay)
+    this.queryTimer.unref?.()
+  }
+
+  private scheduleAnnouncements(left: number): void {
+    if (left <= 0) return
+    this.announceTimer = setTimeout(() => {
+      this.announce()
+      this.scheduleAnnouncements(left - 1)
+    }, this.announceInterval)
+    this.announceTimer.unref?.()
+  }
+
+  private query(): void {
+    const query = buildQuery(this.serviceTag, this.known(Date.now()), this.maxQueryBytes)
+    this.send(mdns => {
+      mdns.query(query, this.sent)
     })
+  }
+
+  /** Our answer, by multicast: to a query, or unsolicited. */
+  private announce(): void {
+    const addrs = this.components.addressManager.getAddresses().map(a => a.toString())
+    const response = buildResponse(this.serviceTag, this.instance, addrs, this.recordTtl)
+    if (response.answers.length < 2) return
+    this.send(mdns => {
+      mdns.respond(response, this.sent)
+    })
+  }
+
+  private readonly sent = (err: Error | null): void => {
+    if (err != null) this.log('mDNS send failed - %e', err)
+  }
+
+  private send(send: (mdns: multicastDNS.MulticastDNS) => void): void {
+    if (this.mdns == null) return
+    try {
+      send(this.mdns)
+    } catch (err) {
+      this.log.error('mDNS send failed - %e', err)
+    }
+  }
+
+  private emitPeer(peerId: string, addrs: string[]): void {
+    if (addrs.length === 0) return
+    let detail: PeerInfo
+    try {
+      detail = { id: peerIdFromString(peerId), multiaddrs: addrs.map(a => multiaddr(a)) }
+    } catch (err) {
+      this.log('ignoring a peer with a bad ID or address - %e', err)
+      return
+    }
+    this.dispatchEvent(new CustomEvent('peer', { detail }))
   }
 }
 

@@ -3,8 +3,15 @@
  * connected peer each `interval`; after `maxFailures` failed pings in a row the connection is
  * closed, so the peer shows as gone and the connector can redial it once it is back.
  * Also keeps the latest round-trip time of each peer for `/peers`.
+ *
+ * A busy node must not mistake its own slowness for a dead peer. When a process gets no CPU for a
+ * while (dozens of nodes starting at once on two cores), the answer to a ping can be waiting in
+ * the socket when the process runs again; but Node runs due timers before it reads sockets, so a
+ * plain timeout would fire first and count a failure, and two such rounds would hang up on a
+ * healthy peer. So a ping's time is up only after one more turn of the event loop: whatever has
+ * already arrived is read first.
  */
-import { InvalidOptionError } from '../errors.js'
+import { InvalidOptionError, PingTimeoutError } from '../errors.js'
 
 export const DEFAULT_HEALTH_INTERVAL = 3_000
 export const DEFAULT_PING_TIMEOUT = 2_500
@@ -71,12 +78,25 @@ export class HealthMonitor {
 
   /** Pings one peer now; resolves with its RTT or rejects. */
   async check(peerId: string): Promise<number> {
+    const expiry = new AbortController()
     const parent = this.abort?.signal
-    const signal = parent != null ? AbortSignal.any([parent, AbortSignal.timeout(this.timeout)]) : AbortSignal.timeout(this.timeout)
-    const rtt = await this.components.ping(peerId, signal)
-    this.rtts.set(peerId, rtt)
-    this.failures.delete(peerId)
-    return rtt
+    const signal = parent != null ? AbortSignal.any([parent, expiry.signal]) : expiry.signal
+    let poll: ReturnType<typeof setImmediate> | undefined
+    // Time is up after the timeout and then one poll phase (see the header).
+    const timer = setTimeout(() => {
+      poll = setImmediate(() => {
+        expiry.abort(new PingTimeoutError(`no answer to a ping within ${this.timeout} ms`))
+      })
+    }, this.timeout)
+    try {
+      const rtt = await this.components.ping(peerId, signal)
+      this.rtts.set(peerId, rtt)
+      this.failures.delete(peerId)
+      return rtt
+    } finally {
+      clearTimeout(timer)
+      if (poll != null) clearImmediate(poll)
+    }
   }
 
   private round(): void {

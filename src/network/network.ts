@@ -18,12 +18,16 @@ import { HELLO_PROTOCOL, roomTopic, topicRoom } from './topics.js'
 import { SyncProtocol, type SyncHandler, type SyncProtocolInit } from './sync-protocol.js'
 import { NotStartedError } from '../errors.js'
 import { BanList } from './bans.js'
+import { decodeRoomFrame, encodeRoomFrame, fingerprint, needsRelay } from './relay-hint.js'
+import { TopicValidatorResult, type GossipsubMessage } from '@libp2p/gossipsub'
 
 /** How long a new peer's hello (nick, how it found us) is awaited before announcing it anyway; it
  * normally arrives within milliseconds, so only a busy machine or a peer without hello waits. */
 export const DEFAULT_HELLO_TIMEOUT = 3_000
 /** Parsed peer IDs kept (peerIdObject); cleared when full. */
 const PEER_ID_CACHE_SIZE = 4_096
+/** Peer ID fingerprints kept for relay hints (relay-hint.ts); cleared when full. */
+const FINGERPRINT_CACHE_SIZE = 4_096
 
 export type Verdict = 'accept' | 'ignore' | 'reject'
 export type ConnectVia = 'mdns' | 'dial' | 'inbound'
@@ -98,6 +102,7 @@ export class Network extends TypedEvents<NetworkEvents> {
   private readonly bans: BanList
   private readonly cleanups: Array<() => void> = []
   private readonly peerIds = new Map<string, PeerId>()
+  private readonly fingerprints = new Map<string, number>()
   private started = false
 
   private constructor(node: ChatLibp2p, init: NetworkInit, bans: BanList) {
@@ -229,6 +234,10 @@ export class Network extends TypedEvents<NetworkEvents> {
         }
       }
     )
+    // Validated room messages: relay them only where a mesh peer has not got them (relay-hint.ts).
+    listen(node.services.pubsub, 'gossipsub:message', (e: CustomEvent<GossipsubMessage>) => {
+      this.settleRelay(e.detail)
+    })
     if (node.services.mdns != null) {
       listen(node.services.mdns, 'peer', (e: CustomEvent<{ id: PeerId; multiaddrs: Multiaddr[] }>) => {
         this.connector.discovered(e.detail.id.toString(), dialableAddrs(e.detail.multiaddrs))
@@ -289,7 +298,11 @@ export class Network extends TypedEvents<NetworkEvents> {
   /** Publishes to a room; resolves with how many peers it was sent to. */
   async publish(room: string, data: Uint8Array): Promise<number> {
     if (!this.started) throw new NotStartedError('network is not started')
-    const result = await this.node.services.pubsub.publish(roomTopic(room), data)
+    const topic = roomTopic(room)
+    const pubsub = this.node.services.pubsub
+    // Flood publish sends it to every peer in the room: tell them so, and they need not relay it.
+    const recipients = [this.peerId, ...pubsub.getSubscribers(topic).map(p => p.toString())].map(id => this.fingerprintOf(id))
+    const result = await pubsub.publish(topic, encodeRoomFrame(data, recipients))
     return result.recipients.length
   }
 
@@ -342,7 +355,7 @@ export class Network extends TypedEvents<NetworkEvents> {
       const from = source.toString()
       let verdict: Verdict = 'ignore'
       try {
-        verdict = this.handler?.(room, msg.data, from) ?? 'ignore'
+        verdict = this.handler?.(room, decodeRoomFrame(msg.data).payload, from) ?? 'ignore'
       } catch {
         verdict = 'reject'
       }
@@ -350,6 +363,28 @@ export class Network extends TypedEvents<NetworkEvents> {
       return verdict as any
     })
     pubsub.subscribe(topic)
+  }
+
+  /**
+   * Called for every message the validator accepted (gossipsub runs with asyncValidation): relays
+   * it to the mesh if a mesh peer is not among the author's recipients, otherwise lets gossipsub
+   * drop it from its cache (no relay, no penalty).
+   */
+  private settleRelay({ propagationSource, msgId, msg }: GossipsubMessage): void {
+    const source = propagationSource.toString()
+    const pubsub = this.node.services.pubsub
+    const relay = needsRelay(pubsub.getMeshPeers(msg.topic), source, decodeRoomFrame(msg.data).hint, id => this.fingerprintOf(id))
+    pubsub.reportMessageValidationResult(msgId, source, relay ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore)
+  }
+
+  private fingerprintOf(peerId: string): number {
+    let fp = this.fingerprints.get(peerId)
+    if (fp == null) {
+      fp = fingerprint(peerId)
+      if (this.fingerprints.size >= FINGERPRINT_CACHE_SIZE) this.fingerprints.clear()
+      this.fingerprints.set(peerId, fp)
+    }
+    return fp
   }
 
   private setMember(room: string, peerId: string, member: boolean): void {

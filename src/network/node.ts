@@ -7,27 +7,40 @@ import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { gossipsub, type GossipSub, type TopicValidatorResult } from '@libp2p/gossipsub'
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { mdnsServiceTag } from './topics.js'
 import { lanDiscovery, type LanDiscovery } from './discovery.js'
 import { lanGossipOptions } from './tuning.js'
 
 /**
- * How often mDNS asks the LAN who is there. Every node answers every query by multicast, so each
- * query costs every node N packets to parse: the LAN's chatter grows with N² / interval, and at 5 s
- * it was the largest idle cost of a 30-node LAN (bench/). A new node is still found at once (its
- * first query goes out as it starts listening), and since every node hears the answers to every
- * node's query, a LAN of N nodes refreshes its view every interval / N on average.
+ * The longest gap between a node's mDNS queries (discovery.ts backs off to it from 1 s). A query
+ * lists the peers the node already knows (and has not lost a connection to), and they do not answer
+ * it, so once everyone is connected each query costs the LAN one answer (the sender's own) instead
+ * of N: chatter grows with N / interval per node, not N² (with @libp2p/mdns, at N=30 every node
+ * parsed ~80 answers a second). A new node is still found at once: its first query lists nobody,
+ * goes out as it starts listening, and is answered by everyone, itself included. Every node's own
+ * answer comes once per interval, which the connector's mDNS absence (1.5 intervals) is measured
+ * against.
  */
 export const DEFAULT_MDNS_INTERVAL = 10_000
 /** gossipsub heartbeat. */
 export const DEFAULT_HEARTBEAT_INTERVAL = 1_000
 
+/**
+ * gossipsub as the chat uses it: with `asyncValidation` the app reports each message's verdict,
+ * which the gossipsub class has (and the option's documentation names) but its exported interface
+ * leaves out. createChatLibp2p checks that they are there.
+ */
+export interface RoomPubSub extends GossipSub {
+  getMeshPeers: (topic: string) => string[]
+  reportMessageValidationResult: (msgId: string, propagationSource: string, acceptance: TopicValidatorResult) => void
+}
+
 export interface Services extends Record<string, unknown> {
   identify: Identify
   ping: Ping
-  pubsub: GossipSub
+  pubsub: RoomPubSub
   mdns?: LanDiscovery
 }
 
@@ -58,6 +71,8 @@ export async function createChatLibp2p(init: NodeInit): Promise<ChatLibp2p> {
       // per-copy signatures would only repeat that work.
       globalSignaturePolicy: 'StrictNoSign',
       allowPublishToZeroTopicPeers: true,
+      // Messages are relayed only once network.ts has decided that a mesh peer still needs them.
+      asyncValidation: true,
       ignoreDuplicatePublishError: true,
       emitSelf: false,
       fallbackToFloodsub: false,
@@ -71,7 +86,7 @@ export async function createChatLibp2p(init: NodeInit): Promise<ChatLibp2p> {
     // Starts querying once the node listens (see discovery.ts), so a new node is found at once.
     services.mdns = lanDiscovery({ serviceTag: mdnsServiceTag(init.rendezvous), interval: init.mdnsInterval ?? DEFAULT_MDNS_INTERVAL })
   }
-  return (await createLibp2p({
+  const node = (await createLibp2p({
     privateKey: init.privateKey,
     start: false,
     addresses: { listen: [`/ip4/${init.host}/tcp/${init.port}`] },
@@ -79,7 +94,15 @@ export async function createChatLibp2p(init: NodeInit): Promise<ChatLibp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: init.gater,
+    // health.ts already checks every connection with a yamux PING frame; libp2p's own monitor would
+    // open a ping stream to every peer every 10 s on top (a stream, a peer-store write each), which
+    // was a tenth of an idle node's CPU in the benchmark's profile.
+    connectionMonitor: { enabled: false },
     connectionManager: init.sharedHost === true ? { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1_000 } : {},
     services: services as any
   })) as unknown as ChatLibp2p
+  const pubsub = node.services.pubsub as Partial<RoomPubSub>
+  if (typeof pubsub.getMeshPeers !== 'function' || typeof pubsub.reportMessageValidationResult !== 'function')
+    throw new Error('this @libp2p/gossipsub lacks getMeshPeers/reportMessageValidationResult, which LAN Chat relies on')
+  return node
 }

@@ -4,7 +4,8 @@
  */
 
 const TOPIC_PREFIX = 'lan-chat/room/'
-const TOPIC_SUFFIX = '/v1'
+/** v2: room messages carry a relay hint after the signed message (relay-hint.ts). */
+const TOPIC_SUFFIX = '/v2'
 
 export const HELLO_PROTOCOL = '/lan-chat/hello/1.0.0'
 /** History sync: summaries and batches of a room's messages (network/sync-protocol.ts). */

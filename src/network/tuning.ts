@@ -3,14 +3,12 @@
  * defaults spend much of their time on copies nobody needs.
  *
  * On a LAN every node dials every node it finds, and gossipsub's flood publish sends each new
- * message straight to every peer in the room. Every mesh link then only adds a duplicate: with the
- * default mesh of 6, each node receives each message about 6 times and decrypts, decodes, hashes
- * and drops 5 of them, and every heartbeat sends IHAVE lists of recent message IDs to 6 more peers.
- *
- * So a node grafts only one or two peers itself (D, Dlo), which still gives every message a second
- * path, but accepts as many grafts as the default before pruning (Dhi): a node that is the only link
- * for others (a hub that every `--peer` node dialed) keeps all of them in its mesh and forwards to
- * each. IHAVE gossip to 2 peers repairs the rest within a heartbeat; history sync covers the rest.
+ * message straight to every peer in the room. Relays by mesh peers then only add duplicates, so a
+ * node relays only when one of its mesh peers is not among the author's recipients (relay-hint.ts).
+ * The mesh is what carries messages where the room is not fully connected: a node grafts only one
+ * or two peers itself (D, Dlo), but accepts as many grafts as the default before pruning (Dhi), so
+ * a hub that every `--peer` node dialed keeps all of them in its mesh and relays to each. IHAVE
+ * gossip goes to 2 peers; history sync covers the rest.
  */
 
 /** Mesh degree and its bounds (gossipsub requires Dout < Dlo ≤ D ≤ Dhi, Dout ≤ D/2, Dscore ≤ D). */

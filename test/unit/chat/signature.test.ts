@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createSigner, createVerifier } from '../../../src/chat/signature.js'
 import { canonicalBytes, decodeMessage, messageId, type ChatMessage } from '../../../src/chat/message.js'
-import { InvalidMessageError, InvalidOptionError } from '../../../src/errors.js'
+import { InvalidMessageError, InvalidOptionError, NotStartedError } from '../../../src/errors.js'
 import { createAuthor, tampered } from '../../helpers/signed.js'
 
 const alice = await createAuthor('alice')
@@ -83,6 +83,40 @@ void test('the verifier keeps working when its key cache is full', () => {
 
 void test('bad options and non-Ed25519 keys are refused', async () => {
   assert.throws(() => createVerifier({ keyCacheSize: 0 }), InvalidOptionError)
+  assert.throws(() => createVerifier({ minForPool: -1 }), InvalidOptionError)
   const secp = await generateKeyPair('secp256k1')
   assert.throws(() => createSigner(secp, 'x'), InvalidOptionError)
+})
+
+void test('verifyMany gives each message the verdict verify gives it, on worker threads and below their threshold', async t => {
+  const verifier = createVerifier({ minForPool: 4 })
+  t.after(async () => {
+    await verifier.close()
+  })
+  const good = [alice.message(), bob.message(), alice.message()]
+  const badSig = { ...alice.message(), sig: bob.message().sig }
+  const badAuthor = forged(alice.message(), { from: 'QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N' })
+  const swapped = forged(bob.message(), { from: alice.peerId })
+  const batch = [good[0], badSig, good[1], badAuthor, swapped, good[2]]
+  // Two messages stay on this thread; six go to the workers (and then anything does, while they run).
+  for (const messages of [batch.slice(0, 2), batch, batch.slice(0, 2)]) {
+    const verdicts = await verifier.verifyMany(messages)
+    assert.deepEqual(
+      verdicts.map(e => (e == null ? 'ok' : e instanceof InvalidMessageError ? e.reason : String(e))),
+      messages.map(m => rejection(m).replace('accepted', 'ok'))
+    )
+  }
+  assert.deepEqual(
+    (await verifier.verifyMany(batch)).map(e => e?.reason ?? 'ok'),
+    ['ok', 'bad-signature', 'ok', 'bad-author', 'bad-signature', 'ok']
+  )
+})
+
+void test('a verifier closed while verifying refuses, and verifies again when asked', async () => {
+  const verifier = createVerifier({ minForPool: 1, pool: { threads: 1, chunk: 1 } })
+  const refused = assert.rejects(verifier.verifyMany([alice.message(), alice.message(), alice.message()]), NotStartedError)
+  await verifier.close()
+  await refused
+  assert.deepEqual(await verifier.verifyMany([alice.message()]), [undefined])
+  await verifier.close()
 })

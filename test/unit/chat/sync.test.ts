@@ -3,6 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   countGaps,
+  countHeld,
   countWanted,
   decodeSummaryResponse,
   decodeSyncRequest,
@@ -12,7 +13,8 @@ import {
   subtractRanges,
   summarize,
   toRanges,
-  wantsFrom
+  wantsFrom,
+  withHeld
 } from '../../../src/chat/sync.js'
 import { InvalidMessageError } from '../../../src/errors.js'
 import { createAuthor } from '../../helpers/signed.js'
@@ -127,4 +129,29 @@ void test('requests and summaries survive the wire, and malformed ones are refus
     () => decodeSummaryResponse({ kind: 'summary', room: 'other', authors: [], clock: { ts: 1, lc: 0 }, wall: 1 }, 'main'),
     InvalidMessageError
   )
+})
+
+void test('what a batch claims counts as held for the next fetch, without changing the summary it came from', () => {
+  const mine = summarize('main', [
+    { from: A, seq: 1 },
+    { from: A, seq: 2 }
+  ])
+  const theirs = summarize('main', Array.from({ length: 10 }, (_, i) => ({ from: A, seq: i + 1 })).concat([{ from: B, seq: 1 }]))
+  const asked = withHeld(mine, [
+    { from: A, seq: 3 },
+    { from: A, seq: 4 },
+    { from: A, seq: 7 },
+    { from: B, seq: 1 }
+  ])
+  assert.deepEqual(asked.authors.get(A), [
+    [1, 4],
+    [7, 7]
+  ])
+  assert.deepEqual(wantsFrom(asked, theirs), [
+    { author: A, from: 5, to: 6 },
+    { author: A, from: 8, to: 10 }
+  ])
+  assert.equal(countHeld(asked), 6)
+  assert.equal(countHeld(mine), 2)
+  assert.deepEqual(mine.authors.get(A), [[1, 2]])
 })

@@ -107,3 +107,29 @@ void test('sending a wrapped input replaces its echo with the message, and the p
   assert.deepEqual(screen.lines(), [`[12:34] [You] ${'a'.repeat(26)}`, 'a'.repeat(34), '#main>'])
   assert.deepEqual(chat.sent, ['a'.repeat(60)])
 })
+
+void test('on a pipe, lines that arrive together are written together, in order, and none is lost at stop', async t => {
+  const chat = new FakeChat()
+  const output = new PassThrough()
+  const writes: string[] = []
+  output.on('data', (chunk: Buffer) => writes.push(chunk.toString('utf8')))
+  const terminal = new Terminal(chat as unknown as ChatService, {
+    input: new PassThrough(),
+    output,
+    interactive: false,
+    style: { color: false, time: () => '12:34' }
+  })
+  t.after(() => {
+    terminal.stop()
+  })
+  terminal.start()
+  chat.deliver(BOB, 'bob', 'one')
+  chat.deliver(BOB, 'bob', 'two')
+  chat.deliver(BOB, 'bob', 'three')
+  await waitUntil(() => writes.length > 0, 'the first write')
+  assert.deepEqual(writes, ['[12:34] bob: one\n[12:34] bob: two\n[12:34] bob: three\n'])
+  chat.deliver(BOB, 'bob', 'last words')
+  terminal.stop()
+  await waitUntil(() => writes.length > 1, 'the write at stop')
+  assert.equal(writes[1], '[12:34] bob: last words\n')
+})

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict'
 import { HealthMonitor } from '../../../src/network/health.js'
 import { InvalidOptionError } from '../../../src/errors.js'
 import { waitUntil } from '../../helpers/wait.js'
+import { Worker } from 'node:worker_threads'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 
 interface Fake {
   pings: Map<string, number>
@@ -97,4 +100,47 @@ void test('timings that are not positive are refused', () => {
   const c = { ping: async () => await Promise.resolve(1), peers: () => [], hangUp: async () => {} }
   assert.throws(() => new HealthMonitor(c, { interval: 0 }), InvalidOptionError)
   assert.throws(() => new HealthMonitor(c, { maxFailures: 0 }), InvalidOptionError)
+})
+
+void test('a node too busy to read a ping’s answer in time does not count it as lost: the answer already there wins', async t => {
+  // The peer: a TCP echo server on its own thread, so it answers while this thread is busy.
+  const worker = new Worker(
+    "const net = require('node:net'); const s = net.createServer(c => c.pipe(c)).listen(0, '127.0.0.1', () => require('node:worker_threads').parentPort.postMessage(s.address().port))",
+    { eval: true }
+  )
+  t.after(async () => {
+    await worker.terminate()
+  })
+  const [port] = (await once(worker, 'message')) as [number]
+  const socket = connect(port, '127.0.0.1')
+  t.after(() => {
+    socket.destroy()
+  })
+  await once(socket, 'connect')
+  const health = new HealthMonitor(
+    {
+      ping: async (_peerId, signal) =>
+        await new Promise<number>((resolve, reject) => {
+          const started = Date.now()
+          socket.once('data', () => {
+            resolve(Date.now() - started)
+          })
+          signal.addEventListener('abort', () => {
+            reject(signal.reason as Error)
+          })
+          socket.write('p')
+        }),
+      peers: () => [],
+      hangUp: async () => {
+        await Promise.resolve()
+      }
+    },
+    { interval: 60_000, timeout: 50, maxFailures: 1 }
+  )
+  const check = health.check('peer')
+  // Busy for six timeouts; the echo arrives meanwhile and waits in the socket.
+  const until = Date.now() + 300
+  while (Date.now() < until);
+  assert.ok((await check) >= 300)
+  assert.ok(health.rtt('peer') != null)
 })

@@ -6,10 +6,10 @@ import { decodeHello, encodeHello, MAX_HELLO_BYTES } from '../../../src/network/
 import { InvalidMessageError } from '../../../src/errors.js'
 
 void test('a room maps to its topic and back; other topics are not rooms', () => {
-  assert.equal(roomTopic('main'), 'lan-chat/room/main/v1')
+  assert.equal(roomTopic('main'), 'lan-chat/room/main/v2')
   assert.equal(topicRoom(roomTopic('lab-2')), 'lab-2')
   assert.equal(topicRoom('other/topic'), undefined)
-  assert.equal(topicRoom('lan-chat/room//v1'), undefined)
+  assert.equal(topicRoom('lan-chat/room//v2'), undefined)
 })
 
 void test('the mDNS service name is per rendezvous tag', () => {

@@ -141,3 +141,42 @@ void test('appending after close is refused, and close is idempotent', async t =
   await log.close()
   await assert.rejects(log.append({ n: 1 }), StorageError)
 })
+
+void test('an append marked later waits for company: an urgent append writes it too, first, in one go', async t => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'chat.log')
+  // A linger far longer than the test: only the urgent append can have written the first line.
+  const log = createChatLog({ path, linger: 60_000 })
+  t.after(async () => {
+    await log.close()
+  })
+  await log.load()
+  let laterDone = false
+  const later = log.append({ n: 1 }, 'later').then(() => {
+    laterDone = true
+  })
+  await new Promise(resolve => setTimeout(resolve, 20))
+  assert.equal(laterDone, false)
+  assert.equal(await readFile(path, 'utf8'), '')
+  await log.append({ n: 2 })
+  await later
+  assert.equal(await readFile(path, 'utf8'), '{"n":1}\n{"n":2}\n')
+})
+
+void test('an append marked later is written once the linger time has passed, and by close', async t => {
+  const dir = await tempDir(t)
+  const path = join(dir, 'chat.log')
+  const log = createChatLog({ path, linger: 5 })
+  t.after(async () => {
+    await log.close()
+  })
+  await log.load()
+  await log.append({ n: 1 }, 'later')
+  assert.equal(await readFile(path, 'utf8'), '{"n":1}\n')
+  const slow = createChatLog({ path, linger: 60_000 })
+  await slow.load()
+  const pending = slow.append({ n: 2 }, 'later')
+  await slow.close()
+  await pending
+  assert.equal(await readFile(path, 'utf8'), '{"n":1}\n{"n":2}\n')
+})

@@ -1,0 +1,42 @@
+/**
+ * A passive mDNS listener for LAN tests: run inside a test namespace, it counts the queries and
+ * responses for one service tag over a window, sending nothing, and prints them as one JSON line.
+ * Usage: node --import tsx test/helpers/mdns-count.ts <serviceTag> <windowMs>
+ */
+import multicastDNS from 'multicast-dns'
+
+export interface MdnsCount {
+  queries: number
+  responses: number
+  /** Per sender address: queries and responses it sent. */
+  bySource: Record<string, { queries: number; responses: number }>
+}
+
+const [tag, windowArg] = process.argv.slice(2)
+const windowMs = Number(windowArg)
+if (tag == null || !Number.isFinite(windowMs) || windowMs <= 0) {
+  process.stderr.write('usage: mdns-count.ts <serviceTag> <windowMs>\n')
+  process.exit(2)
+}
+
+const count: MdnsCount = { queries: 0, responses: 0, bySource: {} }
+const source = (address: string): { queries: number; responses: number } => (count.bySource[address] ??= { queries: 0, responses: 0 })
+const mdns = multicastDNS()
+mdns.on('error', err => {
+  process.stderr.write(`mdns error: ${err.message}\n`)
+  process.exit(1)
+})
+mdns.on('query', (packet, rinfo) => {
+  if (!packet.questions.some(q => q.name === tag)) return
+  count.queries++
+  source(rinfo.address).queries++
+})
+mdns.on('response', (packet, rinfo) => {
+  if (!packet.answers.some(a => a.type === 'PTR' && a.name === tag)) return
+  count.responses++
+  source(rinfo.address).responses++
+})
+setTimeout(() => {
+  process.stdout.write(`${JSON.stringify(count)}\n`)
+  mdns.destroy(() => process.exit(0))
+}, windowMs)

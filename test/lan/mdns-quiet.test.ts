@@ -1,0 +1,73 @@
+/**
+ * Known-answer suppression on a real LAN: once four `lan-chat` programs are connected, a query
+ * lists the peers its sender is connected to and they stay silent, so the only answer to a query
+ * is its sender's own. With @libp2p/mdns every node answered every query (4 answers per query).
+ * A passive listener (test/helpers/mdns-count.ts) in a fifth namespace of the same LAN counts
+ * queries and answers over a window; it sends nothing.
+ *
+ * Needs root and iproute2; skipped loudly where namespaces cannot be made. Everything it starts
+ * is stopped in `after` hooks registered before it is started. No timing is asserted.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { createLan, netnsUnavailableReason, type Lan } from '../helpers/netns.js'
+import type { MdnsCount } from '../helpers/mdns-count.js'
+import { mdnsServiceTag } from '../../src/network/topics.js'
+import { DEFAULT_MDNS_INTERVAL } from '../../src/network/node.js'
+import { connectedTo, identitiesByPeerId, startNode, stopNode, type LanNode } from './cluster.js'
+
+const NODES = 4
+const TAG = 'quiet'
+/** Generous: other suites share this 2-core machine. */
+const CONNECT_TIMEOUT_MS = 60_000
+/** Longer than the steady query interval, so every node queries at least once in it. */
+const WINDOW_MS = DEFAULT_MDNS_INTERVAL + 3_000
+/** Per node: an answer whose query fell just before the window, or a stray re-announcement. */
+const SLACK = 2
+
+void test(
+  'once everyone is connected, a query is answered only by its sender: peers it lists stay silent',
+  { timeout: 180_000 },
+  async t => {
+    const reason = netnsUnavailableReason()
+    if (reason != null) {
+      t.skip(`network namespaces unavailable: ${reason}`)
+      return
+    }
+    const made: { lan?: Lan } = {}
+    const nodes: LanNode[] = []
+    t.after(async () => {
+      await Promise.allSettled(nodes.map(stopNode))
+      await made.lan?.destroy()
+    })
+    const lan = (made.lan = await createLan({ hosts: NODES + 1 }))
+    const ids = await identitiesByPeerId(NODES)
+    const nicks = ['ann', 'ben', 'cat', 'don']
+    await Promise.all(
+      nicks.map(
+        async (nick, i) =>
+          await startNode({ nick, identity: ids[i], host: lan.hosts[i], rendezvous: TAG }, n => {
+            nodes.push(n)
+          })
+      )
+    )
+    await Promise.all(
+      nodes.flatMap(n => nodes.filter(o => o !== n).map(async o => await n.program.waitForLine(connectedTo(o.nick), CONNECT_TIMEOUT_MS)))
+    )
+
+    const script = join(import.meta.dirname, '..', 'helpers', 'mdns-count.ts')
+    const out = await lan.exec(lan.hosts[NODES], process.execPath, ['--import', 'tsx', script, mdnsServiceTag(TAG), String(WINDOW_MS)])
+    const count = JSON.parse(out.trim()) as MdnsCount
+    t.diagnostic(`over ${WINDOW_MS} ms: ${count.queries} queries, ${count.responses} responses; ${JSON.stringify(count.bySource)}`)
+
+    assert.ok(count.queries >= 1, 'the nodes still query the LAN')
+    assert.ok(
+      count.responses <= count.queries + NODES,
+      `at most one answer per query (its sender's), not one per node: ${count.queries} queries, ${count.responses} responses`
+    )
+    for (const [address, c] of Object.entries(count.bySource)) {
+      assert.ok(c.responses <= c.queries + SLACK, `${address} answered only its own queries: ${JSON.stringify(c)}`)
+    }
+  }
+)
