@@ -140,9 +140,9 @@ void test('a peer that answers every fetch with the same batch gets only a few f
   assert.ok(node.requests.filter(r => r.kind === 'fetch').length <= 3, `${node.requests.length} requests`)
 })
 
-void test('a periodic round asks the next few peers of a room in turn, not all of them', async t => {
+/** A sync whose peers hold nothing: records which peer each round asks, in order. */
+function recordRounds(t: { after: (fn: () => void) => void }, peers: string[], interval: number): { sync: HistorySync; asked: string[] } {
   const history = createHistory<ChatMessage>({ compare: compareMessages, limit: 1_000 })
-  const peers = ['peer-c', 'peer-a', 'peer-b']
   const asked: string[] = []
   const sync = new HistorySync(
     {
@@ -165,12 +165,17 @@ void test('a periodic round asks the next few peers of a room in turn, not all o
         )
       }
     },
-    { interval: 30, debounce: 0, peersPerTick: 2 }
+    { interval, debounce: 0, peersPerTick: 2 }
   )
   t.after(() => {
     sync.stop()
   })
   sync.start()
+  return { sync, asked }
+}
+
+void test('a periodic round asks the next few peers of a room in turn, not all of them', async t => {
+  const { sync, asked } = recordRounds(t, ['peer-c', 'peer-a', 'peer-b'], 30)
   await waitUntil(() => asked.length >= 4, 'two periodic rounds')
   sync.stop()
   // Two peers a round, in a stable order, going on where the last round stopped.
@@ -178,36 +183,7 @@ void test('a periodic round asks the next few peers of a room in turn, not all o
 })
 
 void test('a gap in an author’s messages asks that author when it is a peer, otherwise the next peers in turn', async t => {
-  const history = createHistory<ChatMessage>({ compare: compareMessages, limit: 1_000 })
-  const peers = ['peer-c', 'peer-a', 'peer-b']
-  const asked: string[] = []
-  const sync = new HistorySync(
-    {
-      history,
-      clock: createHybridClock(),
-      verify: async messages => await Promise.resolve(messages.map(() => undefined)),
-      store: async m => await Promise.resolve(history.add(m) >= 0),
-      rooms: () => ['main'],
-      roomPeers: () => [...peers],
-      request: async (peerId, body) => {
-        asked.push(peerId)
-        const request = JSON.parse(JSON.stringify(body)) as { room: string }
-        return await Promise.resolve(
-          encodeSummaryResponse({
-            kind: 'summary',
-            summary: summarize(request.room, []),
-            clock: { ts: Date.now(), lc: 0 },
-            wall: Date.now()
-          })
-        )
-      }
-    },
-    { interval: 0, debounce: 0, peersPerTick: 2 }
-  )
-  t.after(() => {
-    sync.stop()
-  })
-  sync.start()
+  const { sync, asked } = recordRounds(t, ['peer-c', 'peer-a', 'peer-b'], 0)
   sync.syncGap('main', 'peer-b')
   await waitUntil(() => asked.length >= 1, 'the round with the author')
   sync.syncGap('main', 'someone-not-connected')
