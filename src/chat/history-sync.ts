@@ -7,7 +7,7 @@
  * answers peers' requests from history, including messages this node only relayed.
  *
  * A round keeps the next fetch in flight while it checks the batch it has: the signatures of a batch
- * are verified off the main thread (`verify`, libuv's thread pool) and the peer prepares the next
+ * are verified off the main thread (`verify`, worker threads: verify-pool.ts) and the peer prepares the next
  * batch meanwhile, so a long history costs about its verification time, not that plus a round trip
  * per batch. The next fetch asks only for what the current batch does not claim to hold; what a
  * batch claims but fails to deliver is asked for again by the next round.
@@ -57,7 +57,7 @@ export const DEFAULT_SYNC_PEERS_PER_TICK = 2
 export const DEFAULT_SYNC_DEBOUNCE = 20
 /**
  * Messages and bytes in one fetch response. Large batches: each fetch is a stream and a scan of
- * the room on the serving side (a 10,000-message sync in batches of 256 cost the server about
+ * the room on the serving side (a 10,000-message sync in batches of 256 cost the server
  * about 1.7 times the CPU of batches of 1,024); MAX_ACCEPTED_BATCH is what every version accepts.
  */
 export const DEFAULT_SYNC_BATCH: BatchLimits = { maxMessages: 1024, maxBytes: 512 * 1024 }
