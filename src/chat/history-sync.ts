@@ -103,7 +103,7 @@ export interface HistorySyncComponents {
   /** Called before fetching many messages, so verification can get ready meanwhile. */
   prepareVerify?: () => void
   /** Stores a checked and verified message like any other; true if it was new. */
-  store: (m: ChatMessage) => Promise<boolean>
+  store: (m: ChatMessage) => boolean | Promise<boolean>
   /** Rooms this node is in. */
   rooms: () => string[]
   /** Connected peers in a room. */

@@ -1,28 +1,35 @@
 /**
  * chat.log: an append-only file, one JSON object per line.
  *
- * `append()` resolves only once the line is durably on disk (fdatasync). Appends that arrive
- * while a write is in flight are batched into the next write, so durability costs one sync per
- * batch rather than per message. A failed write (full disk) rejects the appends of that batch with
- * StorageError and the log stays usable.
+ * Two steps make a line safe, and they are kept apart so the slow one is off the send path:
+ * - written: the line is in the file (the kernel holds it), so it survives the process dying;
+ * - durable: fdatasync has confirmed it, so it survives a power cut too.
+ * Lines are written with synchronous write calls on the event loop, which keeps them in order and
+ * whole (a write of a few hundred bytes to the page cache takes microseconds; an asynchronous one
+ * waited for a thread-pool hop and put a disk round trip before every publish, bench/). fdatasync
+ * runs on the thread pool; writes made while one is in flight share the next one.
  *
- * An append marked `later` (a message received from the room, which its peers also hold) waits up
- * to `linger` ms for company before it is written: under load the node writes and syncs once per
- * linger instead of once per message (the benchmark's chat.log writes were the largest item of a
- * receiving node's profile). An urgent append (this node's own message, acknowledged only once
- * durable) is written at once and takes every lingering line with it.
+ * `write()` writes at once and returns the promise of durability; the service publishes a message
+ * once it is written and acknowledges it once it is durable. `append(value, 'later')` (a message
+ * received from the room, which its peers also hold) waits up to `linger` ms for company, so under
+ * load the node writes and syncs once per linger instead of once per message (chat.log writes were
+ * the largest item of a receiving node's profile); a `write()` takes every lingering line with it.
+ * A failed write (full disk) throws or rejects with StorageError, the part of it that made it to
+ * the file is cut off again, and the log stays usable.
  *
  * `load()` returns every parsable line. A torn last line (a crash mid-write) is moved aside to
  * `chat.log.torn-<time>` and cut off, so new lines start clean; other unparsable lines are reported
  * with their line number and kept in the file untouched.
  */
-import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises'
+import { close, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs'
+import { open, readFile, writeFile } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { StorageError } from '../errors.js'
 
 export interface ChatLogInit {
   /** Path of chat.log. */
   path: string
-  /** fdatasync after each batch (default true). Turning it off trades durability for speed. */
+  /** fdatasync after writing (default true). Turning it off trades durability for speed. */
   sync?: boolean
   /** Current time for naming set-aside files; injectable for tests. */
   now?: () => number
@@ -55,78 +62,161 @@ export interface LoadResult {
   problems: LogProblem[]
 }
 
+/** A line that is in the file; `durable` resolves once fdatasync has confirmed it. */
+export interface Written {
+  durable: Promise<void>
+}
+
 export interface ChatLog {
   readonly path: string
   /** Reads the file (creating it if missing) and prepares it for appending. */
   load: () => Promise<LoadResult>
+  /**
+   * Writes one object as a line at once, with every lingering line before it. When this returns,
+   * the line survives the process dying. Throws StorageError if it cannot be written.
+   */
+  write: (value: unknown) => Written
   /** Appends one object as a line; resolves when it is durable. */
   append: (value: unknown, urgency?: AppendUrgency) => Promise<void>
-  /** Waits for every pending append. */
+  /** Writes lingering lines and waits until everything written is durable. */
   flush: () => Promise<void>
   /** Flushes and closes the file. Idempotent. */
   close: () => Promise<void>
 }
 
-interface Pending {
-  line: string
+interface Waiter {
   resolve: () => void
   reject: (err: Error) => void
 }
+
+interface Lingering extends Waiter {
+  line: string
+}
+
+const datasyncFd = promisify(fdatasync)
+const closeFd = promisify(close)
 
 export function createChatLog(init: ChatLogInit): ChatLog {
   const path = init.path
   const doSync = init.sync ?? true
   const now = init.now ?? Date.now
   const linger = init.linger ?? DEFAULT_LOG_LINGER
-  let lingering: ReturnType<typeof setTimeout> | undefined
-  let handle: FileHandle | undefined
-  let queue: Pending[] = []
-  let writing: Promise<void> | undefined
+  let fd: number | undefined
+  /** The file's length as this log wrote it (it is the only writer: the data folder is locked). */
+  let size: number | undefined
+  let lingering: Lingering[] = []
+  let lingerTimer: ReturnType<typeof setTimeout> | undefined
+  /** Written lines waiting for an fdatasync that starts after their write. */
+  let unsynced: Waiter[] = []
+  let syncing: Promise<void> | undefined
+  /** A failed write could not be cut back: the next line starts on a fresh line. */
+  let pendingNewline = false
   let closed = false
 
-  async function ensureOpen(): Promise<FileHandle> {
-    if (handle == null) {
+  function ensureOpen(): number {
+    if (fd == null) {
       try {
-        handle = await open(path, 'a', 0o600)
+        fd = openSync(path, 'a', 0o600)
+        size = fstatSync(fd).size
       } catch (err) {
         throw new StorageError(`cannot open ${path}: ${(err as Error).message}`, { cause: err })
       }
     }
-    return handle
+    return fd
   }
 
-  async function writeBatch(): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue
-      queue = []
-      try {
-        const fh = await ensureOpen()
-        await writeAll(fh, Buffer.from(batch.map(p => p.line).join(''), 'utf8'))
-        if (doSync) await fh.datasync()
-        for (const p of batch) p.resolve()
-      } catch (err) {
-        const error =
-          err instanceof StorageError ? err : new StorageError(`cannot write ${path}: ${(err as Error).message}`, { cause: err })
-        for (const p of batch) p.reject(error)
-        // A partial write may have left a torn line: start the next batch on a fresh line.
-        if (queue.length > 0) queue[0].line = '\n' + queue[0].line
-        else pendingNewline = true
-      }
+  /**
+   * Writes lines in one go (a write may take only part of them). Throws StorageError. A write that
+   * fails part-way (the disk filled up) is cut back off, so the file never keeps half a line.
+   */
+  function writeLines(lines: string[]): void {
+    const target = ensureOpen()
+    const bytes = Buffer.from((pendingNewline ? '\n' : '') + lines.join(''), 'utf8')
+    let offset = 0
+    try {
+      while (offset < bytes.byteLength) offset += writeSync(target, bytes, offset)
+      pendingNewline = false
+      if (size != null) size += bytes.byteLength
+    } catch (err) {
+      if (offset > 0) cutBack(target)
+      throw new StorageError(`cannot write ${path}: ${(err as Error).message}`, { cause: err })
     }
   }
 
-  let pendingNewline = false
-
-  function kick(): void {
-    if (lingering != null) {
-      clearTimeout(lingering)
-      lingering = undefined
+  /** Removes the part of a failed write; if that fails too, the next line starts on a fresh line. */
+  function cutBack(target: number): void {
+    try {
+      if (size == null) throw new Error('size unknown')
+      ftruncateSync(target, size)
+    } catch {
+      pendingNewline = true
+      size = undefined
     }
-    if (writing != null) return
-    writing = writeBatch().finally(() => {
-      writing = undefined
-      if (queue.length > 0) kick()
+  }
+
+  function whenDurable(): Promise<void> {
+    if (!doSync) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      unsynced.push({ resolve, reject })
+      if (syncing == null) startSync()
     })
+  }
+
+  function startSync(): void {
+    const batch = unsynced
+    unsynced = []
+    const target = fd
+    const done =
+      target == null
+        ? Promise.resolve()
+        : datasyncFd(target).catch((err: unknown) => {
+            throw new StorageError(`cannot sync ${path} to disk: ${(err as Error).message}`, { cause: err })
+          })
+    syncing = done.then(
+      () => {
+        for (const w of batch) w.resolve()
+      },
+      (err: Error) => {
+        for (const w of batch) w.reject(err)
+      }
+    )
+    void syncing.finally(() => {
+      syncing = undefined
+      if (unsynced.length > 0) startSync()
+    })
+  }
+
+  /** Writes the lingering lines, with `line` after them; settles the lingering ones' promises. */
+  function writeWithLingering(line?: string): void {
+    if (lingerTimer != null) {
+      clearTimeout(lingerTimer)
+      lingerTimer = undefined
+    }
+    const batch = lingering
+    lingering = []
+    try {
+      writeLines(line == null ? batch.map(l => l.line) : [...batch.map(l => l.line), line])
+    } catch (err) {
+      for (const l of batch) l.reject(err as Error)
+      throw err
+    }
+    if (batch.length > 0) {
+      const durable = whenDurable()
+      for (const l of batch) durable.then(l.resolve, l.reject)
+    }
+  }
+
+  function writeLingering(): void {
+    try {
+      writeWithLingering()
+    } catch {
+      // Each lingering append was rejected with the error.
+    }
+  }
+
+  async function settle(): Promise<void> {
+    if (lingering.length > 0) writeLingering()
+    while (syncing != null) await syncing.catch(() => {})
   }
 
   return {
@@ -171,45 +261,36 @@ export function createChatLog(init: ChatLogInit): ChatLog {
         }
         problems.push({ line: lines.length + 1, kind: 'torn', message: 'incomplete last line (the node stopped mid-write)', savedTo })
       }
-      await ensureOpen()
+      ensureOpen()
       return { records, problems }
     },
-    append(value, urgency = 'now') {
-      if (closed) return Promise.reject(new StorageError('chat.log is closed'))
-      let line = JSON.stringify(value) + '\n'
-      if (pendingNewline) {
-        line = '\n' + line
-        pendingNewline = false
+    write(value) {
+      if (closed) throw new StorageError('chat.log is closed')
+      writeWithLingering(JSON.stringify(value) + '\n')
+      return { durable: whenDurable() }
+    },
+    async append(value, urgency = 'now') {
+      if (closed) throw new StorageError('chat.log is closed')
+      const line = JSON.stringify(value) + '\n'
+      if (urgency === 'now' || linger <= 0) {
+        writeWithLingering(line)
+        return await whenDurable()
       }
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ line, resolve, reject })
-        if (urgency === 'later' && linger > 0) {
-          // A write in flight takes it with its next batch anyway.
-          if (lingering == null && writing == null) lingering = setTimeout(kick, linger)
-        } else kick()
+      return await new Promise<void>((resolve, reject) => {
+        lingering.push({ line, resolve, reject })
+        lingerTimer ??= setTimeout(writeLingering, linger)
       })
     },
     async flush() {
-      if (queue.length > 0) kick()
-      while (writing != null) await writing
+      await settle()
     },
     async close() {
       if (closed) return
       closed = true
-      if (queue.length > 0) kick()
-      while (writing != null) await writing
-      const fh = handle
-      handle = undefined
-      await fh?.close()
+      await settle()
+      const target = fd
+      fd = undefined
+      if (target != null) await closeFd(target)
     }
-  }
-}
-
-/** Writes every byte (a write may take only part of them). */
-async function writeAll(fh: FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0
-  while (offset < bytes.byteLength) {
-    const { bytesWritten } = await fh.write(bytes, offset)
-    offset += bytesWritten
   }
 }
