@@ -6,6 +6,7 @@
 // its own location (package.json for the version, frontend/) resolve the same way.
 import { build } from 'esbuild'
 import { codeUnitCompare } from './code-unit-compare.mjs'
+import { lpDecoderFastPath } from './lp-decoder-fast-path.mjs'
 
 await build({
   entryPoints: ['src/bin/lan-chat.ts'],
@@ -17,8 +18,9 @@ await build({
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
-  // localeCompare in libp2p's peer store pulls ICU collation data into every node's RSS (2.5 MB).
-  plugins: [codeUnitCompare({ expected: 4 })],
+  // localeCompare in libp2p's peer store pulls ICU collation data into every node's RSS (2.5 MB);
+  // the length-prefixed decoder threw an error per chunk read (5 % of a busy node's CPU).
+  plugins: [codeUnitCompare({ expected: 4 }), lpDecoderFastPath()],
   // A few dependencies are CommonJS and call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as __lanChatRequire } from 'node:module'; const require = __lanChatRequire(import.meta.url);" }
 })

@@ -104,6 +104,8 @@ export interface HistorySyncComponents {
   prepareVerify?: () => void
   /** Stores a checked and verified message like any other; true if it was new. */
   store: (m: ChatMessage) => boolean | Promise<boolean>
+  /** The messages of an answer that may be handed out (signatures checked); all of them if not given. */
+  servable?: (messages: ChatMessage[]) => Promise<ChatMessage[]>
   /** Rooms this node is in. */
   rooms: () => string[]
   /** Connected peers in a room. */
@@ -253,7 +255,7 @@ export class HistorySync extends TypedEvents<HistorySyncEvents> {
   }
 
   /** Answers a peer's request body from history. Throws InvalidMessageError or SyncError. */
-  answer(body: unknown): unknown {
+  async answer(body: unknown): Promise<unknown> {
     const req = decodeSyncRequest(body)
     if (!this.c.rooms().includes(req.room)) throw new SyncError(`not in #${req.room}`)
     const messages = this.c.history.list(req.room)
@@ -268,7 +270,8 @@ export class HistorySync extends TypedEvents<HistorySyncEvents> {
       })
     }
     const picked = selectForFetch(messages, req, this.batch, m => encodeMessage(m).byteLength)
-    return encodeMessagesResponse({ kind: 'messages', room: req.room, messages: picked.messages.map(toRecord), more: picked.more })
+    const served = (await this.c.servable?.(picked.messages)) ?? picked.messages
+    return encodeMessagesResponse({ kind: 'messages', room: req.room, messages: served.map(toRecord), more: picked.more })
   }
 
   private summary(room: string): RoomSummary {

@@ -32,8 +32,12 @@ const FINGERPRINT_CACHE_SIZE = 4_096
 export type Verdict = 'accept' | 'ignore' | 'reject'
 export type ConnectVia = 'mdns' | 'dial' | 'inbound'
 
-/** Decides what to do with a message received on a room's topic, before it is forwarded. */
-export type MessageHandler = (room: string, data: Uint8Array, from: string) => Verdict
+/**
+ * Decides what to do with a message received on a room's topic, before it is forwarded. `from` is
+ * the peer that sent it here (its connection proved that peer's key); `relay` tells whether this
+ * node will forward it to mesh peers that have not got it (relay-hint.ts) if it is accepted.
+ */
+export type MessageHandler = (room: string, data: Uint8Array, from: string, relay: boolean) => Verdict
 
 export interface PeerSummary {
   peerId: string
@@ -93,6 +97,8 @@ export class Network extends TypedEvents<NetworkEvents> {
   private readonly now: () => number
   private nick: string
   private handler?: MessageHandler
+  /** Each accepted message's relay decision, made once in the validator and kept for settleRelay. */
+  private readonly relays = new WeakMap<object, boolean>()
   private readonly joined = new Set<string>()
   private readonly members = new Map<string, Set<string>>()
   private readonly nicks = new Map<string, string>()
@@ -355,7 +361,10 @@ export class Network extends TypedEvents<NetworkEvents> {
       const from = source.toString()
       let verdict: Verdict = 'ignore'
       try {
-        verdict = this.handler?.(room, decodeRoomFrame(msg.data).payload, from) ?? 'ignore'
+        const frame = decodeRoomFrame(msg.data)
+        const relay = needsRelay(pubsub.getMeshPeers(topic), from, frame.hint, id => this.fingerprintOf(id))
+        verdict = this.handler?.(room, frame.payload, from, relay) ?? 'ignore'
+        if (verdict === 'accept') this.relays.set(msg, relay)
       } catch {
         verdict = 'reject'
       }
@@ -367,14 +376,17 @@ export class Network extends TypedEvents<NetworkEvents> {
 
   /**
    * Called for every message the validator accepted (gossipsub runs with asyncValidation): relays
-   * it to the mesh if a mesh peer is not among the author's recipients, otherwise lets gossipsub
-   * drop it from its cache (no relay, no penalty).
+   * it to the mesh if the validator found a mesh peer that is not among the author's recipients,
+   * otherwise lets gossipsub drop it from its cache (no relay, no penalty). The decision is the
+   * validator's, so the handler knew it: it verifies the signature of whatever will be relayed.
    */
   private settleRelay({ propagationSource, msgId, msg }: GossipsubMessage): void {
-    const source = propagationSource.toString()
-    const pubsub = this.node.services.pubsub
-    const relay = needsRelay(pubsub.getMeshPeers(msg.topic), source, decodeRoomFrame(msg.data).hint, id => this.fingerprintOf(id))
-    pubsub.reportMessageValidationResult(msgId, source, relay ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore)
+    const relay = this.relays.get(msg) === true
+    this.node.services.pubsub.reportMessageValidationResult(
+      msgId,
+      propagationSource.toString(),
+      relay ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore
+    )
   }
 
   private fingerprintOf(peerId: string): number {

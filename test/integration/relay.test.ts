@@ -7,6 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startNode, type TestNode } from '../helpers/nodes.js'
 import { waitUntil } from '../helpers/wait.js'
+import { roomTopic } from '../../src/network/topics.js'
 
 /** Counts the room messages a node's gossipsub sends (its own publishes and its relays). */
 function countSentMessages(node: TestNode): () => number {
@@ -20,6 +21,12 @@ function countSentMessages(node: TestNode): () => number {
     return send(id, rpc)
   }
   return () => sent
+}
+
+function meshPeers(node: TestNode): string[] {
+  const pubsub = (node.app.network as unknown as { node: { services: { pubsub: { getMeshPeers: (topic: string) => string[] } } } }).node
+    .services.pubsub
+  return pubsub.getMeshPeers(roomTopic('main'))
 }
 
 async function roomPeers(nodes: TestNode[], expected: (n: TestNode) => number): Promise<void> {
@@ -53,6 +60,7 @@ void test('along a chain a -- b -- c, b relays: c gets a’s messages live and a
   const b = await startNode(t, { nick: 'b', peers: [a.addr] })
   const c = await startNode(t, { nick: 'c', peers: [b.addr] })
   await roomPeers([a, b, c], n => (n === b ? 2 : 1))
+  await waitUntil(() => meshPeers(b).length === 2, 'b meshed with a and c')
   await a.app.chat.send('main', 'a to all')
   await c.app.chat.send('main', 'c to all')
   await waitUntil(() => liveTexts(c).includes('a to all') && liveTexts(a).includes('c to all'), 'relayed delivery')
@@ -64,6 +72,8 @@ void test('around a hub every spoke hears every other spoke live', async t => {
   const spokes = [await startNode(t, { nick: 's1', peers: [hub.addr] }), await startNode(t, { nick: 's2', peers: [hub.addr] })]
   spokes.push(await startNode(t, { nick: 's3', peers: [hub.addr] }))
   await roomPeers([hub, ...spokes], n => (n === hub ? 3 : 1))
+  // The hub relays to its mesh: wait until every spoke has grafted it (a heartbeat each, later on a busy machine).
+  await waitUntil(() => meshPeers(hub).length === 3, 'the hub meshed with every spoke')
   for (const [i, s] of spokes.entries()) await s.app.chat.send('main', `hello from spoke ${i}`)
   await waitUntil(
     () => spokes.every((s, i) => spokes.every((_, j) => j === i || liveTexts(s).includes(`hello from spoke ${j}`))),

@@ -45,7 +45,7 @@ function syncNode(t: { after: (fn: () => Promise<void>) => void }, answer: Answe
         maxInFlight = Math.max(maxInFlight, inFlight)
         try {
           await new Promise(resolve => setImmediate(resolve))
-          return JSON.parse(JSON.stringify(answer(request))) as unknown
+          return JSON.parse(JSON.stringify(await answer(request))) as unknown
         } finally {
           inFlight--
         }
@@ -111,8 +111,8 @@ void test('a forged message in the middle of a batch is refused and the rest of 
   const original = HELD[50]
   const changed = { ...original, text: 'never said' }
   const forged: ChatMessage = { ...changed, id: messageId(canonicalBytes(changed)) }
-  const node = syncNode(t, body => {
-    const reply = peer.answer(body) as { messages?: ChatMessage[] }
+  const node = syncNode(t, async body => {
+    const reply = (await peer.answer(body)) as { messages?: ChatMessage[] }
     return reply.messages == null ? reply : { ...reply, messages: reply.messages.map(m => (m.id === original.id ? forged : m)) }
   })
   const rejected = nextEvent<HistorySyncEvents, 'sync:rejected'>(node.sync, 'sync:rejected')
@@ -133,8 +133,10 @@ void test('a forged message in the middle of a batch is refused and the rest of 
 
 void test('a peer that answers every fetch with the same batch gets only a few fetches', async t => {
   const peer = holder(HELD, 10)
-  const first = peer.answer({ kind: 'fetch', room: 'main', want: [[author.peerId, 1, 300]] })
-  const node = syncNode(t, body => ((body as { kind: string }).kind === 'fetch' ? { ...(first as object), more: true } : peer.answer(body)))
+  const first = await peer.answer({ kind: 'fetch', room: 'main', want: [[author.peerId, 1, 300]] })
+  const node = syncNode(t, async body =>
+    (body as { kind: string }).kind === 'fetch' ? { ...(first as object), more: true } : await peer.answer(body)
+  )
   const done = await round(node)
   assert.equal(done.fetched, 10)
   assert.ok(node.requests.filter(r => r.kind === 'fetch').length <= 3, `${node.requests.length} requests`)
