@@ -23,6 +23,8 @@ export interface ProgramOptions {
   /** Run inside this network namespace (needs root). */
   ns?: string
   env?: Record<string, string>
+  /** Run the file itself, as the installed `lan-chat` command does, so its #! line (and the V8 flags on it) applies. */
+  asInstalled?: boolean
 }
 
 export interface Line {
@@ -63,9 +65,10 @@ interface Waiter {
 }
 
 export function startProgram(options: ProgramOptions): Program {
-  const cmd = options.ns != null ? 'ip' : process.execPath
+  const program = options.asInstalled === true ? [BIN] : [process.execPath, BIN]
+  const cmd = options.ns != null ? 'ip' : program[0]
   // `ip netns exec` execs the program in place, so the child's PID is the program's PID.
-  const args = options.ns != null ? ['netns', 'exec', options.ns, process.execPath, BIN, ...options.args] : [BIN, ...options.args]
+  const args = options.ns != null ? ['netns', 'exec', options.ns, ...program, ...options.args] : [...program.slice(1), ...options.args]
   const startedAt = Date.now()
   const proc = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: 'pipe' })
   let out = ''

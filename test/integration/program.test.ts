@@ -6,7 +6,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { startProgram, ROOT, type Program } from '../helpers/program.js'
+import { startProgram, BIN, ROOT, type Program } from '../helpers/program.js'
+import { shebangNodeFlags } from '../../bench/lib/systems.js'
 import { tempDataDir, type TestContext } from '../helpers/nodes.js'
 import { FLAGS } from '../../src/config.js'
 
@@ -125,4 +126,22 @@ void test('--version prints the package version', async t => {
   const p = run(t, ['--version'])
   assert.equal(await p.exited, 0)
   assert.equal(p.output().trim(), `lan-chat ${pkg.version}`)
+})
+
+void test('the installed command runs through its own #! line, with the node flags on it', async t => {
+  const flags = shebangNodeFlags(BIN)
+  assert.ok(flags.length > 0, 'the bundle names its node flags on its #! line')
+  const dir = await tempDataDir(t)
+  const p = startProgram({
+    args: ['--no-mdns', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--nick', 'installed'],
+    asInstalled: true
+  })
+  t.after(async () => {
+    await p.stop('SIGKILL')
+  })
+  await p.waitFor(/Type a message/, START_MS)
+  // env -S has exec'd node with the flags: they are on the running process's command line.
+  const cmdline = (await readFile(`/proc/${p.pid}/cmdline`, 'utf8')).split('\0')
+  for (const flag of flags) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
+  assert.equal(await p.stop('SIGTERM'), 0)
 })
