@@ -16,12 +16,22 @@
  *   forgotten.
  * - mDNS addresses are dialed with the peer ID appended, so libp2p checks the remote's identity and
  *   reuses an existing connection to the peer instead of opening a second one.
+ * - The timer runs every `tickInterval` only while some peer is still to be connected; once every
+ *   known peer is, it runs every `idleTickInterval`, and a drop, an mDNS sighting or a new static
+ *   peer brings the fast ticks back at once.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { InvalidOptionError } from '../errors.js'
 import { TypedEvents } from '../events.js'
 
 export const DEFAULT_TICK_INTERVAL = 250
+/**
+ * The timer's period while every known peer is connected, when a tick has nothing to do (drops
+ * and sightings bring the fast ticks back by themselves; this is only a safety net). Ticking every
+ * 250 ms regardless woke an idle node 4 times a second, ~0.15 ms of CPU each on the benchmark
+ * machine: about a quarter of an idle 2-node LAN's CPU (0.06 of its ~0.25 % of a core).
+ */
+export const DEFAULT_IDLE_TICK_INTERVAL = 5_000
 export const DEFAULT_MDNS_GRACE = 1_500
 export const DEFAULT_BACKOFF_MIN = 500
 export const DEFAULT_BACKOFF_MAX = 30_000
@@ -33,6 +43,7 @@ export type DialReason = 'mdns' | 'dial'
 
 export interface ConnectorInit {
   tickInterval?: number
+  idleTickInterval?: number
   mdnsGrace?: number
   backoffMin?: number
   backoffMax?: number
@@ -92,6 +103,7 @@ function positive(name: string, value: number): number {
 export class Connector extends TypedEvents<ConnectorEvents> {
   private readonly components: ConnectorComponents
   private readonly tickInterval: number
+  private readonly idleTickInterval: number
   private readonly grace: number
   private readonly backoffMin: number
   private readonly backoffMax: number
@@ -99,13 +111,14 @@ export class Connector extends TypedEvents<ConnectorEvents> {
   private readonly absence: number
   private readonly now: () => number
   private readonly targets = new Map<string, Target>()
-  private timer?: ReturnType<typeof setInterval>
+  private timer?: ReturnType<typeof setTimeout>
   private abort?: AbortController
 
   constructor(components: ConnectorComponents, init: ConnectorInit = {}) {
     super()
     this.components = components
     this.tickInterval = positive('tickInterval', init.tickInterval ?? DEFAULT_TICK_INTERVAL)
+    this.idleTickInterval = positive('idleTickInterval', init.idleTickInterval ?? DEFAULT_IDLE_TICK_INTERVAL)
     this.grace = positive('mdnsGrace', init.mdnsGrace ?? DEFAULT_MDNS_GRACE)
     this.backoffMin = positive('backoffMin', init.backoffMin ?? DEFAULT_BACKOFF_MIN)
     this.backoffMax = positive('backoffMax', init.backoffMax ?? DEFAULT_BACKOFF_MAX)
@@ -115,20 +128,32 @@ export class Connector extends TypedEvents<ConnectorEvents> {
   }
 
   start(): void {
-    if (this.timer != null) return
+    if (this.running) return
     this.abort = new AbortController()
-    this.timer = setInterval(() => {
-      this.tick()
-    }, this.tickInterval)
-    this.timer.unref?.()
     this.tick()
   }
 
   stop(): void {
-    if (this.timer == null) return
-    clearInterval(this.timer)
+    if (!this.running) return
+    clearTimeout(this.timer)
     this.timer = undefined
     this.abort?.abort()
+  }
+
+  private get running(): boolean {
+    return this.abort != null && !this.abort.signal.aborted
+  }
+
+  /** The next tick: soon while a peer is still to be connected, rarely when none is. */
+  private schedule(busy: boolean): void {
+    clearTimeout(this.timer)
+    this.timer = setTimeout(
+      () => {
+        this.tick()
+      },
+      busy ? this.tickInterval : this.idleTickInterval
+    )
+    this.timer.unref?.()
   }
 
   /** A peer to keep connected to, given by the user. */
@@ -193,6 +218,7 @@ export class Connector extends TypedEvents<ConnectorEvents> {
       t.since = now
       t.nextAttempt = now + (t.reason === 'dial' ? this.backoffMin : 0)
     }
+    if (this.running) this.schedule(true)
   }
 
   /** Whether a dial to this peer is in flight. */
@@ -218,17 +244,21 @@ export class Connector extends TypedEvents<ConnectorEvents> {
   }
 
   private tick(): void {
-    if (this.abort == null || this.abort.signal.aborted) return
+    if (!this.running) return
     const now = this.now()
+    let busy = false
     for (const t of [...this.targets.values()]) {
-      if (t.reason === 'mdns' && now - t.lastSeen > this.forget && !this.components.isConnected(t.peerId ?? '')) {
+      const connected = t.peerId != null && this.components.isConnected(t.peerId)
+      if (t.reason === 'mdns' && now - t.lastSeen > this.forget && !connected) {
         this.targets.delete(t.key)
         continue
       }
+      busy ||= !connected
       // A dial into an outage would land whenever the link comes back, racing the other side.
       if (t.reason === 'mdns' && t.cancel != null && now - t.lastSeen > this.absence) t.cancel.abort()
       if (this.eligible(t, now)) void this.dial(t)
     }
+    this.schedule(busy)
   }
 
   private async dial(t: Target): Promise<void> {

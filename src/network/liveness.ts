@@ -10,6 +10,11 @@
  *
  * js-libp2p keeps the muxer of a connection in its `muxer` field (not part of the typed interface);
  * when it is missing or has no `ping()`, the libp2p ping protocol is used as before.
+ *
+ * The health monitor does not ping a peer it has heard from since its previous round. What it has
+ * heard is the byte count of the peer's TCP sockets (js-libp2p's `maConn.socket`, again outside
+ * the typed interface): a counter the kernel-facing side of Node keeps anyway, so nothing is added
+ * to the receive path.
  */
 import type { Connection } from '@libp2p/interface'
 
@@ -53,4 +58,22 @@ export async function livenessPing(c: LivenessComponents, signal: AbortSignal): 
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
+}
+
+interface CountingConnection {
+  maConn?: { socket?: { bytesRead?: unknown } }
+}
+
+/**
+ * Bytes read so far on the open connections that expose their socket, or undefined when none
+ * does (another transport, or another js-libp2p layout): then the peer is simply pinged.
+ */
+export function bytesReceived(connections: Connection[]): number | undefined {
+  let total: number | undefined
+  for (const conn of connections) {
+    if (conn.status !== 'open') continue
+    const read = (conn as unknown as CountingConnection).maConn?.socket?.bytesRead
+    if (typeof read === 'number') total = (total ?? 0) + read
+  }
+  return total
 }

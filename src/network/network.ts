@@ -12,7 +12,7 @@ import { createChatLibp2p, DEFAULT_MDNS_INTERVAL, type ChatLibp2p, type NodeInit
 import { Connector, type ConnectorInit, type DialReason } from './connector.js'
 import { redundantConnections } from './duplicates.js'
 import { HealthMonitor, type HealthInit } from './health.js'
-import { livenessPing } from './liveness.js'
+import { bytesReceived, livenessPing } from './liveness.js'
 import { decodeHello, encodeHello, MAX_HELLO_BYTES, type FoundBy } from './hello.js'
 import { HELLO_PROTOCOL, roomTopic, topicRoom } from './topics.js'
 import { SyncProtocol, type SyncHandler, type SyncProtocolInit } from './sync-protocol.js'
@@ -143,7 +143,9 @@ export class Network extends TypedEvents<NetworkEvents> {
         peers: () => [...this.announced.keys()],
         hangUp: async peerId => {
           await node.hangUp(this.peerIdObject(peerId))
-        }
+        },
+        // A peer heard from since the last round is not pinged (see health.ts).
+        received: peerId => bytesReceived(node.getConnections(this.peerIdObject(peerId)))
       },
       init.health
     )

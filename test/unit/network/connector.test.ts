@@ -53,7 +53,7 @@ function harness(
         return now
       }
     },
-    { tickInterval: 2, mdnsGrace: 1_000, backoffMin: 100, backoffMax: 400, ...init }
+    { tickInterval: 2, idleTickInterval: 2, mdnsGrace: 1_000, backoffMin: 100, backoffMax: 400, ...init }
   )
   t.after(() => {
     connector.stop()
@@ -190,6 +190,21 @@ void test('an mDNS peer not seen for the forget period is dropped', async t => {
   await h.waitTicks(3)
   assert.equal(h.connector.reasonFor(PEER), undefined)
   assert.equal(h.dials.length, 0)
+})
+
+void test('once every known peer is connected the timer stops ticking often, and a drop brings it back at once', async t => {
+  const h = harness(t, `${PEER}z`, { idleTickInterval: 60_000 })
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  await waitUntil(() => h.dials.length === 1, 'the dial')
+  // The tick that finds the peer connected is the last one for a minute.
+  await new Promise(resolve => setTimeout(resolve, 10))
+  const before = h.ticks()
+  await new Promise(resolve => setTimeout(resolve, 50))
+  assert.ok(h.ticks() - before <= 1, `${h.ticks() - before} ticks in 50 ms with nothing to do (tickInterval 2 ms)`)
+  h.connected.delete(PEER)
+  h.connector.disconnected(PEER)
+  await waitUntil(() => h.dials.length === 2, 'the redial after the drop')
 })
 
 void test('after stop nothing is dialed', async t => {

@@ -60,6 +60,66 @@ void test('a successful ping resets the count of failures', async t => {
   await waitUntil(() => fake.hungUp.length === 1, 'the hang-up once it stops answering')
 })
 
+void test('a peer heard from since the previous round is not pinged; a silent one is', async t => {
+  let rounds = 0
+  let chatty = 0
+  const pings = new Map<string, number>()
+  const health = new HealthMonitor(
+    {
+      ping: async peerId => {
+        pings.set(peerId, (pings.get(peerId) ?? 0) + 1)
+        return await Promise.resolve(1)
+      },
+      peers: () => {
+        rounds++
+        return ['chatty', 'silent']
+      },
+      hangUp: async () => {},
+      // 'chatty' sends something between every two rounds; 'silent' only answers pings.
+      received: peerId => (peerId === 'chatty' ? ++chatty : 42)
+    },
+    { interval: 2, timeout: 5_000 }
+  )
+  t.after(() => {
+    health.stop()
+  })
+  health.start()
+  await waitUntil(() => rounds >= 10, '10 rounds')
+  health.stop()
+  assert.equal(pings.get('chatty'), 1, 'pinged only in the first round, before anything was counted')
+  assert.ok((pings.get('silent') ?? 0) >= 9, `the silent peer is pinged every round (${pings.get('silent')} pings in ${rounds} rounds)`)
+})
+
+void test('a failed ping is retried at once, so a vanished peer is hung up on in the round that first misses it', async t => {
+  let rounds = 0
+  let roundsAtHangUp = -1
+  let pings = 0
+  const health = new HealthMonitor(
+    {
+      ping: async () => {
+        pings++
+        return await Promise.reject(new Error('no answer'))
+      },
+      peers: () => {
+        rounds++
+        return roundsAtHangUp < 0 ? ['gone'] : []
+      },
+      hangUp: async () => {
+        roundsAtHangUp = rounds
+        await Promise.resolve()
+      }
+    },
+    { interval: 20, timeout: 5_000, maxFailures: 3 }
+  )
+  t.after(() => {
+    health.stop()
+  })
+  health.start()
+  await waitUntil(() => roundsAtHangUp >= 0, 'the hang-up')
+  assert.equal(roundsAtHangUp, 1)
+  assert.equal(pings, 3)
+})
+
 void test('check() times out a ping that never answers', async t => {
   const health = new HealthMonitor(
     {

@@ -7,7 +7,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Connection } from '@libp2p/interface'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { livenessPing } from '../../../src/network/liveness.js'
+import { bytesReceived, livenessPing } from '../../../src/network/liveness.js'
 import { createChatLibp2p } from '../../../src/network/node.js'
 
 function fakeConnection(muxer: unknown, status = 'open'): Connection {
@@ -77,7 +77,18 @@ void test('two real libp2p nodes on loopback measure a round trip through the ya
   await a.start()
   await b.start()
   await a.dial(b.getMultiaddrs())
+  const before = bytesReceived(a.getConnections(b.peerId))
+  assert.equal(typeof before, 'number', 'a TCP connection exposes the bytes read from its socket')
   const rtt = await livenessPing({ connections: () => a.getConnections(b.peerId), pingProtocol: noProtocol }, AbortSignal.timeout(10_000))
   assert.equal(typeof rtt, 'number')
   assert.ok(rtt >= 0)
+  assert.ok((bytesReceived(a.getConnections(b.peerId)) ?? 0) > (before ?? 0), 'the answer to the ping counts as bytes received')
+})
+
+void test('bytes received add up over open connections; none known gives undefined', () => {
+  const counting = (bytesRead: unknown, status = 'open'): Connection =>
+    ({ status, maConn: { socket: { bytesRead } } }) as unknown as Connection
+  assert.equal(bytesReceived([counting(10), counting(5), counting(100, 'closed')]), 15)
+  assert.equal(bytesReceived([counting(undefined), fakeConnection(undefined)]), undefined)
+  assert.equal(bytesReceived([]), undefined)
 })

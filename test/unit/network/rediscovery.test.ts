@@ -49,7 +49,7 @@ function harness(t: { after: (fn: () => void) => void }, selfId: string) {
         return now
       }
     },
-    { tickInterval: 2, mdnsGrace: GRACE, backoffMin: 100, backoffMax: 400, mdnsAbsence: ABSENCE }
+    { tickInterval: 2, idleTickInterval: 2, mdnsGrace: GRACE, backoffMin: 100, backoffMax: 400, mdnsAbsence: ABSENCE }
   )
   t.after(() => {
     connector.stop()
