@@ -7,6 +7,8 @@
 import { build } from 'esbuild'
 import { codeUnitCompare } from './code-unit-compare.mjs'
 import { lpDecoderFastPath } from './lp-decoder-fast-path.mjs'
+import { noiseNodeCrypto } from './noise-node-crypto.mjs'
+import { tcpOneWrite } from './tcp-one-write.mjs'
 
 await build({
   entryPoints: ['src/bin/lan-chat.ts'],
@@ -19,8 +21,10 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // localeCompare in libp2p's peer store pulls ICU collation data into every node's RSS (2.5 MB);
-  // the length-prefixed decoder threw an error per chunk read (5 % of a busy node's CPU).
-  plugins: [codeUnitCompare({ expected: 4 }), lpDecoderFastPath()],
+  // the length-prefixed decoder threw an error per chunk read (5 % of a busy node's CPU); noise's
+  // default crypto instantiates WebAssembly nobody uses (see noise-node-crypto.mjs); TCP wrote each
+  // Noise frame with two system calls (see tcp-one-write.mjs).
+  plugins: [codeUnitCompare({ expected: 4 }), lpDecoderFastPath(), noiseNodeCrypto(), tcpOneWrite()],
   // A few dependencies are CommonJS and call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as __lanChatRequire } from 'node:module'; const require = __lanChatRequire(import.meta.url);" }
 })

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --optimize-for-size
 /**
  * The process entry point: argv → config → app.start(); signals; the only process.exit.
  * Exit codes: 0 after a clean shutdown, 1 when the node cannot start, 2 for bad flags.
@@ -13,6 +13,22 @@
  * messages, 11 interleaved runs: 88.6 → 74.9 MB, CPU per 1,000 median 1910 → 1930 ms (spread
  * 1525–2330). It must be set before V8 starts (v8.setFlagsFromString is too late for heap sizes),
  * hence the #! line (GNU and BSD env take -S); `lan-chat` and `npm start` run this file itself.
+ *
+ * Two more settings on the same line, for idle memory (issue 5; 10 nodes in namespaces, RSS 15 s
+ * after all were connected, the same bundle; bench/ --quick N=10 idle RSS 68.2–68.7 → 61.9–62.5 MB
+ * with the node:crypto noise of network/noise-crypto.ts, CPU per 1,000 delivered 836–966 →
+ * 653–1175 ms, i.e. within the noise):
+ * - --optimize-for-size: the start-up burst (a Noise handshake, identify and gossipsub set-up per
+ *   peer) promotes ~5 MB of short-lived objects at N=10 and ~15 MB at N=30 into the old generation,
+ *   and with V8's defaults nothing collects them while the node idles (its first full GC comes at
+ *   the initial limit, and the memory reducer only runs after one). With the flag V8 collects early
+ *   and runs its memory-reducing GCs at idle: 65.4/66.6/67.2 → 62.3/62.4/64.7 MB at N=10, 81.6 →
+ *   72.2 MB at N=30 (live heap unchanged, about 10 and 12.5 MB). Cost: more full GCs under sustained load; two nodes on
+ *   loopback, 2,000 messages at 200/s, CPU per 1,000 median 1525 → 1615 ms (6 interleaved runs,
+ *   spread 1390–1745). Drop the flag if CPU matters more than idle memory.
+ * - MALLOC_ARENA_MAX=1: V8's and libuv's helper threads each got a glibc malloc arena, whose freed
+ *   memory stays resident; one shared arena: 2 nodes, 58.6/59.8 → 56.5/56.6 MB, no CPU change seen
+ *   (pair runs 1390–1545 ms against 1320–1520).
  */
 import '../polyfills.js'
 import { basename } from 'node:path'

@@ -29,3 +29,7 @@ void test('the installed program and its source carry the same #! flags, which c
 void test('the bundle never calls localeCompare (it would map ICU collation data into every node)', () => {
   assert.ok(!readFileSync(LAN_CHAT_BIN, 'utf8').includes('localeCompare'))
 })
+
+void test('the bundle contains no WebAssembly (noise runs on node:crypto; its WebAssembly would cost every node 2 MB)', () => {
+  assert.ok(!readFileSync(LAN_CHAT_BIN, 'utf8').includes('WebAssembly'))
+})
