@@ -10,30 +10,13 @@
 // on an empty buffer is what the RangeError did, without the error.
 //
 // The build fails if the package changes so that the rewrite no longer matches.
-import { readFile } from 'node:fs/promises'
-
-const FILE = /[\\/]node_modules[\\/]@libp2p[\\/]utils[\\/]dist[\\/]src[\\/]length-prefixed-decoder\.js$/
-const LOOP = /while \(true\) \{(\s*)let dataLength;/
+import { sourcePatch } from './source-patch.mjs'
 
 export function lpDecoderFastPath() {
-  return {
+  return sourcePatch({
     name: 'lp-decoder-fast-path',
-    setup(build) {
-      let rewritten = 0
-      build.onStart(() => {
-        rewritten = 0
-      })
-      build.onLoad({ filter: FILE }, async args => {
-        const source = await readFile(args.path, 'utf8')
-        if (!LOOP.test(source)) return undefined
-        rewritten++
-        return { contents: source.replace(LOOP, 'while (this.buffer.byteLength > 0) {$1let dataLength;'), loader: 'js' }
-      })
-      build.onEnd(result => {
-        if (result.errors.length > 0) return
-        if (rewritten !== 1)
-          throw new Error(`lp-decoder-fast-path: rewrote ${rewritten} decoder loops (expected 1); see scripts/lp-decoder-fast-path.mjs`)
-      })
-    }
-  }
+    file: /[\\/]node_modules[\\/]@libp2p[\\/]utils[\\/]dist[\\/]src[\\/]length-prefixed-decoder\.js$/,
+    pattern: /while \(true\) \{(\s*)let dataLength;/,
+    replacement: 'while (this.buffer.byteLength > 0) {$1let dataLength;'
+  })
 }

@@ -8,30 +8,13 @@
 // loop makes Node hand all chunks to one writev(); the bytes and their order are unchanged.
 //
 // The build fails if the package changes so that the rewrite no longer matches.
-import { readFile } from 'node:fs/promises'
-
-const FILE = /[\\/]node_modules[\\/]@libp2p[\\/]tcp[\\/]dist[\\/]src[\\/]socket-to-conn\.js$/
-const LOOP = /(sendData\(data\) \{\s*let sentBytes = 0;\s*let canSendMore = true;)(\s*for \(const buf of data\) \{[^}]*\}\s*\})/
+import { sourcePatch } from './source-patch.mjs'
 
 export function tcpOneWrite() {
-  return {
+  return sourcePatch({
     name: 'tcp-one-write',
-    setup(build) {
-      let rewritten = 0
-      build.onStart(() => {
-        rewritten = 0
-      })
-      build.onLoad({ filter: FILE }, async args => {
-        const source = await readFile(args.path, 'utf8')
-        if (!LOOP.test(source)) return undefined
-        rewritten++
-        return { contents: source.replace(LOOP, '$1\n        this.socket.cork();$2\n        this.socket.uncork();'), loader: 'js' }
-      })
-      build.onEnd(result => {
-        if (result.errors.length > 0) return
-        if (rewritten !== 1)
-          throw new Error(`tcp-one-write: rewrote ${rewritten} sendData loops (expected 1); see scripts/tcp-one-write.mjs`)
-      })
-    }
-  }
+    file: /[\\/]node_modules[\\/]@libp2p[\\/]tcp[\\/]dist[\\/]src[\\/]socket-to-conn\.js$/,
+    pattern: /(sendData\(data\) \{\s*let sentBytes = 0;\s*let canSendMore = true;)(\s*for \(const buf of data\) \{[^}]*\}\s*\})/,
+    replacement: '$1\n        this.socket.cork();$2\n        this.socket.uncork();'
+  })
 }

@@ -6,30 +6,16 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createChatLog } from '../../../src/store/chat-log.js'
 import { StorageError } from '../../../src/errors.js'
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lan-chat-log-'))
-  t.after(async () => {
-    await rm(dir, { recursive: true, force: true })
-  })
-  return dir
-}
+import { loadedLog } from '../../helpers/chat-log.js'
+import { tinyDisk } from '../../helpers/tiny-disk.js'
 
 void test('a written line is in the file before write returns, and becomes durable', async t => {
-  const dir = await tempDir(t)
-  const path = join(dir, 'chat.log')
-  const log = createChatLog({ path })
-  t.after(async () => {
-    await log.close()
-  })
-  await log.load()
+  const { log, path } = await loadedLog(t)
   const first = log.write({ n: 1 })
   // Read synchronously, before anything else runs: the line must already be there.
   assert.equal(readFileSync(path, 'utf8'), '{"n":1}\n')
@@ -39,13 +25,7 @@ void test('a written line is in the file before write returns, and becomes durab
 })
 
 void test('a write takes the lingering lines with it, before its own', async t => {
-  const dir = await tempDir(t)
-  const path = join(dir, 'chat.log')
-  const log = createChatLog({ path, linger: 60_000 })
-  t.after(async () => {
-    await log.close()
-  })
-  await log.load()
+  const { log, path } = await loadedLog(t, { linger: 60_000 })
   const later = log.append({ n: 1 }, 'later')
   assert.equal(readFileSync(path, 'utf8'), '')
   const { durable } = log.write({ n: 2 })
@@ -53,45 +33,20 @@ void test('a write takes the lingering lines with it, before its own', async t =
   await Promise.all([later, durable])
 })
 
-function mountTinyDisk(dir: string): string | undefined {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', dir], { stdio: 'pipe' })
-    return undefined
-  } catch (err) {
-    return (err as Error).message.split('\n')[0]
-  }
-}
-
 void test('a full disk refuses the write with StorageError, keeps what was written, and the log works again', async t => {
-  const disk = await mkdtemp(join(tmpdir(), 'lan-chat-disk-'))
-  const reason = mountTinyDisk(disk)
-  // One hook, in this order: unmount (also when the test fails), then remove the mount point.
-  t.after(async () => {
-    if (reason == null) execFileSync('umount', [disk])
-    await rm(disk, { recursive: true, force: true })
-  })
-  if (reason != null) {
-    t.skip(`cannot mount a tmpfs (needs root): ${reason}`)
-    return
-  }
-  const path = join(disk, 'chat.log')
+  const disk = await tinyDisk(t, '16k')
+  if (disk == null) return
+  const path = join(disk.dir, 'chat.log')
   const log = createChatLog({ path })
   t.after(async () => {
     await log.close()
   })
   await log.load()
   await log.write({ n: 1, text: 'before the disk filled up' }).durable
-  // Fill the disk to the last byte with another file.
-  const filler = join(disk, 'filler')
-  await writeFile(filler, '')
-  try {
-    execFileSync('sh', ['-c', `cat /dev/zero > '${filler}'`], { stdio: 'pipe' })
-  } catch {
-    // cat stops with "No space left on device": the disk is full.
-  }
+  await disk.fill()
   assert.throws(() => log.write({ n: 2, text: 'x'.repeat(20_000) }), StorageError)
   await assert.rejects(log.append({ n: 3, text: 'y'.repeat(20_000) }, 'later'), StorageError)
-  await rm(filler)
+  await disk.free()
   await log.write({ n: 4 }).durable
   await log.close()
   const lines = (await readFile(path, 'utf8')).split('\n').filter(l => l !== '')

@@ -1,22 +1,15 @@
 /** chat.log on real temporary files: durable appends, torn-tail recovery, corrupt lines named. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createChatLog } from '../../../src/store/chat-log.js'
 import { StorageError } from '../../../src/errors.js'
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lan-chat-log-'))
-  t.after(async () => {
-    await rm(dir, { recursive: true, force: true })
-  })
-  return dir
-}
+import { tempDir } from '../../helpers/temp-dir.js'
+import { loadedLog } from '../../helpers/chat-log.js'
 
 void test('an append is in the file when it resolves, and loads again', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-log-')
   const path = join(dir, 'chat.log')
   const log = createChatLog({ path })
   t.after(async () => {
@@ -35,13 +28,7 @@ void test('an append is in the file when it resolves, and loads again', async t 
 })
 
 void test('many appends at once all land, in order, one line each', async t => {
-  const dir = await tempDir(t)
-  const path = join(dir, 'chat.log')
-  const log = createChatLog({ path })
-  t.after(async () => {
-    await log.close()
-  })
-  await log.load()
+  const { log, path } = await loadedLog(t)
   await Promise.all(Array.from({ length: 200 }, async (_, i) => await log.append({ i })))
   await log.flush()
   const lines = (await readFile(path, 'utf8')).trimEnd().split('\n')
@@ -52,7 +39,7 @@ void test('many appends at once all land, in order, one line each', async t => {
 })
 
 void test('a torn last line is set aside, reported, and cut from the file', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-log-')
   const path = join(dir, 'chat.log')
   await writeFile(path, '{"n":1}\n{"n":2}\n{"n":3,"te')
   const log = createChatLog({ path, now: () => 42 })
@@ -73,7 +60,7 @@ void test('a torn last line is set aside, reported, and cut from the file', asyn
 })
 
 void test('after torn-tail recovery the next append starts on a clean line', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-log-')
   const path = join(dir, 'chat.log')
   await writeFile(path, '{"n":1}\n{"half')
   const log = createChatLog({ path })
@@ -92,7 +79,7 @@ void test('after torn-tail recovery the next append starts on a clean line', asy
 })
 
 void test('a corrupt line in the middle is reported with its line number and the rest loads', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-log-')
   const path = join(dir, 'chat.log')
   const content = '{"n":1}\nhand-edited garbage\n\n{"n":4}\n'
   await writeFile(path, content)
@@ -113,7 +100,7 @@ void test('a corrupt line in the middle is reported with its line number and the
 })
 
 void test('a log that cannot be opened rejects appends with StorageError, and works once it can be', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-log-')
   const path = join(dir, 'missing', 'chat.log')
   const log = createChatLog({ path, sync: false })
   t.after(async () => {
@@ -134,7 +121,7 @@ void test('a log that cannot be opened rejects appends with StorageError, and wo
 })
 
 void test('appending after close is refused, and close is idempotent', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-log-')
   const log = createChatLog({ path: join(dir, 'chat.log') })
   await log.load()
   await log.close()
@@ -143,7 +130,7 @@ void test('appending after close is refused, and close is idempotent', async t =
 })
 
 void test('an append marked later waits for company: an urgent append writes it too, first, in one go', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-log-')
   const path = join(dir, 'chat.log')
   // A linger far longer than the test: only the urgent append can have written the first line.
   const log = createChatLog({ path, linger: 60_000 })
@@ -164,13 +151,7 @@ void test('an append marked later waits for company: an urgent append writes it 
 })
 
 void test('an append marked later is written once the linger time has passed, and by close', async t => {
-  const dir = await tempDir(t)
-  const path = join(dir, 'chat.log')
-  const log = createChatLog({ path, linger: 5 })
-  t.after(async () => {
-    await log.close()
-  })
-  await log.load()
+  const { log, path } = await loadedLog(t, { linger: 5 })
   await log.append({ n: 1 }, 'later')
   assert.equal(await readFile(path, 'utf8'), '{"n":1}\n')
   const slow = createChatLog({ path, linger: 60_000 })

@@ -1,23 +1,15 @@
 /** The identity key file: private (0600), stable across restarts, refused when damaged. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, stat, writeFile, chmod } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { stat, writeFile, chmod } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { loadOrCreateIdentity, KEY_FILE } from '../../../src/store/identity.js'
 import { StorageError } from '../../../src/errors.js'
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lan-chat-id-'))
-  t.after(async () => {
-    await rm(dir, { recursive: true, force: true })
-  })
-  return dir
-}
+import { tempDir } from '../../helpers/temp-dir.js'
 
 void test('a new key is created with mode 0600', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-id-')
   const id = await loadOrCreateIdentity(dir)
   assert.equal(id.created, true)
   assert.equal(id.path, join(dir, KEY_FILE))
@@ -26,7 +18,7 @@ void test('a new key is created with mode 0600', async t => {
 })
 
 void test('loading again gives the same peer ID', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-id-')
   const first = await loadOrCreateIdentity(dir)
   const second = await loadOrCreateIdentity(dir)
   assert.equal(second.created, false)
@@ -34,7 +26,7 @@ void test('loading again gives the same peer ID', async t => {
 })
 
 void test('a key file readable by others is made private again', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-id-')
   const { path } = await loadOrCreateIdentity(dir)
   await chmod(path, 0o644)
   await loadOrCreateIdentity(dir)
@@ -42,7 +34,7 @@ void test('a key file readable by others is made private again', async t => {
 })
 
 void test('a garbage key file is a StorageError, and is left in place', async t => {
-  const dir = await tempDir(t)
+  const dir = await tempDir(t, 'lan-chat-id-')
   await writeFile(join(dir, KEY_FILE), 'this is not a key')
   await assert.rejects(loadOrCreateIdentity(dir), StorageError)
   assert.equal((await stat(join(dir, KEY_FILE))).size, 'this is not a key'.length)
