@@ -145,13 +145,14 @@ export function createChatLog(init: ChatLogInit): ChatLog {
 
   /** Removes the part of a failed write; if that fails too, the next line starts on a fresh line. */
   function cutBack(target: number): void {
-    try {
-      if (size == null) throw new Error('size unknown')
-      ftruncateSync(target, size)
-    } catch {
-      pendingNewline = true
-      size = undefined
+    if (size != null) {
+      try {
+        ftruncateSync(target, size)
+        return
+      } catch {}
     }
+    pendingNewline = true
+    size = undefined
   }
 
   function whenDurable(): Promise<void> {
@@ -214,6 +215,12 @@ export function createChatLog(init: ChatLogInit): ChatLog {
     }
   }
 
+  function write(value: unknown): Written {
+    if (closed) throw new StorageError('chat.log is closed')
+    writeWithLingering(JSON.stringify(value) + '\n')
+    return { durable: whenDurable() }
+  }
+
   async function settle(): Promise<void> {
     if (lingering.length > 0) writeLingering()
     while (syncing != null) await syncing.catch(() => {})
@@ -264,20 +271,12 @@ export function createChatLog(init: ChatLogInit): ChatLog {
       ensureOpen()
       return { records, problems }
     },
-    write(value) {
-      if (closed) throw new StorageError('chat.log is closed')
-      writeWithLingering(JSON.stringify(value) + '\n')
-      return { durable: whenDurable() }
-    },
+    write,
     async append(value, urgency = 'now') {
+      if (urgency === 'now' || linger <= 0) return await write(value).durable
       if (closed) throw new StorageError('chat.log is closed')
-      const line = JSON.stringify(value) + '\n'
-      if (urgency === 'now' || linger <= 0) {
-        writeWithLingering(line)
-        return await whenDurable()
-      }
       return await new Promise<void>((resolve, reject) => {
-        lingering.push({ line, resolve, reject })
+        lingering.push({ line: JSON.stringify(value) + '\n', resolve, reject })
         lingerTimer ??= setTimeout(writeLingering, linger)
       })
     },
