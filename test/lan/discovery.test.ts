@@ -36,7 +36,7 @@ import {
 
 /** Generous: other test suites share this 2-core machine. Nothing here is a speed assertion. */
 const CONNECT_TIMEOUT_MS = 45_000
-/** Production health: a silent peer is pinged within 2 rounds of 2.5 s, two failures → gone (~10 s); allow far more. */
+/** Production health: a peer silent for 4 s is pinged, two failures of 2 s → gone (≤ 10 s); allow far more. */
 const GONE_TIMEOUT_MS = 40_000
 const RECONNECT_TIMEOUT_MS = 40_000
 const MESSAGE_TIMEOUT_MS = 20_000

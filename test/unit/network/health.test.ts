@@ -1,4 +1,4 @@
-/** Liveness with fake pings: a peer that stops answering is hung up on after maxFailures. */
+/** Liveness with fake pings: a silent peer is pinged, and one that stops answering is hung up on after maxFailures. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { HealthMonitor } from '../../../src/network/health.js'
@@ -28,7 +28,8 @@ function monitor(t: { after: (fn: () => void) => void }, peers: string[], maxFai
         await Promise.resolve()
       }
     },
-    { interval: 2, timeout: 5_000, maxFailures }
+    // silence 0: every peer is pinged every round.
+    { interval: 2, silence: 0, timeout: 5_000, maxFailures }
   )
   t.after(() => {
     health.stop()
@@ -60,34 +61,42 @@ void test('a successful ping resets the count of failures', async t => {
   await waitUntil(() => fake.hungUp.length === 1, 'the hang-up once it stops answering')
 })
 
-void test('a peer heard from since the previous round is not pinged; a silent one is', async t => {
+void test('only a peer not heard from for `silence` is pinged, once per silence; one that talks is not', async t => {
+  // A fake clock that moves 1 s per round (each round asks for the peers once).
+  let clock = 0
   let rounds = 0
-  let chatty = 0
-  const pings = new Map<string, number>()
+  const pingedAt = new Map<string, number[]>()
+  const counts = { chatty: 0, silent: 42, quietAfterSix: 0 }
   const health = new HealthMonitor(
     {
       ping: async peerId => {
-        pings.set(peerId, (pings.get(peerId) ?? 0) + 1)
+        pingedAt.set(peerId, [...(pingedAt.get(peerId) ?? []), clock])
         return await Promise.resolve(1)
       },
       peers: () => {
         rounds++
-        return ['chatty', 'silent']
+        clock += 1_000
+        counts.chatty++
+        if (rounds <= 6) counts.quietAfterSix++
+        return ['chatty', 'silent', 'quietAfterSix']
       },
       hangUp: async () => {},
-      // 'chatty' sends something between every two rounds; 'silent' only answers pings.
-      received: peerId => (peerId === 'chatty' ? ++chatty : 42)
+      received: peerId => counts[peerId as keyof typeof counts]
     },
-    { interval: 2, timeout: 5_000 }
+    { interval: 2, silence: 4_000, timeout: 5_000, now: () => clock }
   )
   t.after(() => {
     health.stop()
   })
   health.start()
-  await waitUntil(() => rounds >= 10, '10 rounds')
+  await waitUntil(() => rounds >= 24, '24 rounds')
   health.stop()
-  assert.equal(pings.get('chatty'), 1, 'pinged only in the first round, before anything was counted')
-  assert.ok((pings.get('silent') ?? 0) >= 9, `the silent peer is pinged every round (${pings.get('silent')} pings in ${rounds} rounds)`)
+  assert.equal(pingedAt.get('chatty'), undefined, 'something arrives every round: never pinged')
+  // First seen at 1 s; pinged 4 s later, and 4 s after each answer.
+  const silent = pingedAt.get('silent') ?? []
+  assert.deepEqual(silent.slice(0, 5), [5_000, 9_000, 13_000, 17_000, 21_000])
+  // Heard from until the sixth round (6 s): first pinged at 10 s.
+  assert.equal(pingedAt.get('quietAfterSix')?.[0], 10_000)
 })
 
 void test('a failed ping is retried at once, so a vanished peer is hung up on in the round that first misses it', async t => {
@@ -109,7 +118,7 @@ void test('a failed ping is retried at once, so a vanished peer is hung up on in
         await Promise.resolve()
       }
     },
-    { interval: 20, timeout: 5_000, maxFailures: 3 }
+    { interval: 20, silence: 0, timeout: 5_000, maxFailures: 3 }
   )
   t.after(() => {
     health.stop()
@@ -160,6 +169,7 @@ void test('timings that are not positive are refused', () => {
   const c = { ping: async () => await Promise.resolve(1), peers: () => [], hangUp: async () => {} }
   assert.throws(() => new HealthMonitor(c, { interval: 0 }), InvalidOptionError)
   assert.throws(() => new HealthMonitor(c, { maxFailures: 0 }), InvalidOptionError)
+  assert.throws(() => new HealthMonitor(c, { silence: -1 }), InvalidOptionError)
 })
 
 void test('a node too busy to read a ping’s answer in time does not count it as lost: the answer already there wins', async t => {
