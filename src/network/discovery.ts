@@ -59,6 +59,11 @@ export const DEFAULT_ANNOUNCE_INTERVAL = 1_000
 export const DEFAULT_ANNOUNCE_COUNT = 2
 export const MDNS_PORT = 5353
 export const MDNS_GROUP = '224.0.0.251'
+/**
+ * Peers whose last sighting is kept parsed (see `emitPeer`): far more than a LAN holds, so only a
+ * flood of made-up peers ever pushes one out.
+ */
+export const MAX_PARSED_SIGHTINGS = 1_024
 /** Random bytes of our instance name (hex, so 32 characters of the 63 a label holds). */
 const INSTANCE_NAME_BYTES = 16
 
@@ -109,6 +114,8 @@ export class LanDiscovery extends EventTarget implements Startable {
   private readonly group: string
   /** Peers' PTR records, by lower-cased instance name. */
   private readonly held = new Map<string, Held>()
+  /** Each peer's last sighting, parsed: its addresses as they came, and what `peer` events carry. */
+  private readonly parsed = new Map<string, { addrs: string; info: PeerInfo }>()
   /** Peers whose connection dropped and did not come back: left out of known answers. */
   private readonly lost = new Set<string>()
   private mdns?: multicastDNS.MulticastDNS
@@ -216,6 +223,7 @@ export class LanDiscovery extends EventTarget implements Startable {
     this.mdns = undefined
     this.lost.clear()
     this.held.clear()
+    this.parsed.clear()
     if (mdns == null) return
     mdns.removeListener('query', this.onQuery)
     mdns.removeListener('response', this.onResponse)
@@ -305,16 +313,28 @@ export class LanDiscovery extends EventTarget implements Startable {
     }
   }
 
+  /**
+   * A `peer` event for a sighting. Once everyone is connected, a sighting is the same peer on the
+   * same addresses every time (each node's own answer, once an interval, reaches every node), and
+   * parsing its ID (base58) and addresses again was a quarter of an idle node’s mDNS work at N=10:
+   * the parsed peer is kept and sent again (listeners only read it).
+   */
   private emitPeer(peerId: string, addrs: string[]): void {
     if (addrs.length === 0) return
-    let detail: PeerInfo
-    try {
-      detail = { id: peerIdFromString(peerId), multiaddrs: addrs.map(a => multiaddr(a)) }
-    } catch (err) {
-      this.log('ignoring a peer with a bad ID or address - %e', err)
-      return
+    const key = addrs.join(' ')
+    let detail = this.parsed.get(peerId)
+    if (detail?.addrs !== key) {
+      try {
+        detail = { addrs: key, info: { id: peerIdFromString(peerId), multiaddrs: addrs.map(a => multiaddr(a)) } }
+      } catch (err) {
+        this.log('ignoring a peer with a bad ID or address - %e', err)
+        return
+      }
+      this.parsed.delete(peerId)
+      this.parsed.set(peerId, detail)
+      if (this.parsed.size > MAX_PARSED_SIGHTINGS) this.parsed.delete(this.parsed.keys().next().value as string)
     }
-    this.dispatchEvent(new CustomEvent('peer', { detail }))
+    this.dispatchEvent(new CustomEvent('peer', { detail: detail.info }))
   }
 }
 
