@@ -7,6 +7,7 @@
 import { build } from 'esbuild'
 import { codeUnitCompare } from './code-unit-compare.mjs'
 import { lpDecoderFastPath } from './lp-decoder-fast-path.mjs'
+import { morticeOneProcess } from './mortice-one-process.mjs'
 import { noiseNodeCrypto } from './noise-node-crypto.mjs'
 import { tcpOneWrite } from './tcp-one-write.mjs'
 
@@ -23,8 +24,9 @@ await build({
   // localeCompare in libp2p's peer store pulls ICU collation data into every node's RSS (2.5 MB);
   // the length-prefixed decoder threw an error per chunk read (5 % of a busy node's CPU); noise's
   // default crypto instantiates WebAssembly nobody uses (see noise-node-crypto.mjs); TCP wrote each
-  // Noise frame with two system calls (see tcp-one-write.mjs).
-  plugins: [codeUnitCompare({ expected: 4 }), lpDecoderFastPath(), noiseNodeCrypto(), tcpOneWrite()],
+  // Noise frame with two system calls (see tcp-one-write.mjs); mortice loaded node:cluster to learn
+  // that it is not a cluster worker (see mortice-one-process.mjs).
+  plugins: [codeUnitCompare({ expected: 4 }), lpDecoderFastPath(), noiseNodeCrypto(), tcpOneWrite(), morticeOneProcess()],
   // A few dependencies are CommonJS and call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as __lanChatRequire } from 'node:module'; const require = __lanChatRequire(import.meta.url);" }
 })
