@@ -50,7 +50,11 @@ const QUICK: Timings = {
 const FULL: Timings = {
   readyTimeoutMs: 30_000,
   settleMs: 5_000,
-  idleMs: 10_000,
+  // Idle is steady chatter: 20 s holds two of each system's slowest periodic jobs (mDNS queries
+  // every 10 s) and dilutes the one-off work after start-up (V8's memory-reducing GC about 8 s in)
+  // instead of catching it or missing it by chance. With 10 s one LAN Chat build measured 0.83–1.08 %
+  // at N=10 from run to run (0.54–0.69 % over 20 s); the baseline 1.29 % (10 s) and 1.78–1.82 % (20 s).
+  idleMs: 20_000,
   oneSender: { count: 100, rate: 20 },
   everyone: { rounds: 6, intervalMs: 1_000 },
   rate: { start: 50, max: 3_200, stepMs: 2_000, bisectSteps: 2, withinMs: 1_000, maxSteps: 9 },
@@ -97,7 +101,7 @@ function method(t: Timings): string[] {
     `One sender: ${t.oneSender.count} messages at ${t.oneSender.rate}/s from node 0. Everyone: ${t.everyone.rounds} rounds, each node sending one message per round, a round every ${t.everyone.intervalMs} ms.`,
     `Sustained rate: messages from all nodes in turn for ${t.rate.stepMs} ms per step, rate doubling from ${t.rate.start}/s (at most ${t.rate.max}/s), then ${t.rate.bisectSteps} bisection step(s); a step passes when every node receives every message within ${t.rate.withinMs} ms.`,
     'Start: ms from spawning `ip netns exec … node …` to the first listening address, first peer connection and first peer in the room; "joining a running LAN" starts one more node after the others are up.',
-    `CPU: utime+stime from /proc/<pid>/stat; idle over ${t.idleMs} ms after everyone is connected (% of one core, mean per node); per 1,000 delivered = all nodes' CPU during the one-sender, everyone and rate phases, minus what idle chatter used over the same time, / copies delivered. Memory: VmRSS, idle and the peak sampled every 250 ms over those phases, mean per node.`,
+    `CPU: utime+stime from /proc/<pid>/stat; idle over ${t.idleMs} ms, from ${t.settleMs} ms after everyone is connected (% of one core, mean per node); per 1,000 delivered = all nodes' CPU during the one-sender, everyone and rate phases, minus what idle chatter used over the same time, / copies delivered. Memory: VmRSS, idle and the peak sampled every 250 ms over those phases, mean per node.`,
     `History sync (LAN Chat only, on the first LAN): one node starts with 10,000 signed messages in its chat.log; a new node starts beside it; time until the new node's chat.log holds all of them.`,
     'The raw TCP floor (N=2): plain TCP between the same two namespaces, measured the same way (stdin → socket → stdout); a round trip through the same harness (stdin → socket → echoed back → stdout of the same process), which the N=2 target compares LAN Chat’s one-way p99 with; and in-process round trips.'
   ]
