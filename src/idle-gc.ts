@@ -1,13 +1,13 @@
 /**
  * One full garbage collection when the node goes quiet after its heap grew: what V8's memory
- * reducer is for, at a third of its cost.
+ * reducer is for, with one GC instead of three.
  *
  * Start-up (a Noise handshake, identify and gossipsub set-up per peer) leaves a few MB of garbage
  * in the old generation. V8's memory reducer collects it about 8 s after start with three full
  * GCs in a row, with concurrent marking on the helper threads; the second and third freed less
  * than 0.1 MB (--trace-gc). Measured per thread on ten idle nodes in namespaces (20 s from 5 s
- * after all were connected): 114–124 ms of CPU per node with the reducer, 61–63 ms without it,
- * 46–56 ms without it and with one collection here. So the program runs with
+ * after all were connected, bench/idle-threads.ts): 114–124 ms of CPU per node with the reducer,
+ * 61–63 ms without it, 48–55 ms with one compacting collection here. So the program runs with
  * `--no-memory-reducer --expose-gc` (its #! line) and this collects once when the heap has grown
  * by `growth` since the last collection and has stopped growing (less than `quiet` between two
  * looks `interval` apart): once after start-up, and again after a burst of traffic, as the

@@ -123,7 +123,7 @@ export class HttpApi {
   async start(): Promise<string> {
     if (this.server != null) return this.url
     // Loaded here, not at the top: a node without --enable-http never loads node:http (six modules
-    // and the HTTP parser, about 0.3 MB of resident memory per node).
+    // and the HTTP parser; with scripts/mortice-one-process.mjs, 0.4–0.6 MB per idle node).
     const { createServer } = await import('node:http')
     const server = createServer({
       requestTimeout: this.init.requestTimeout,

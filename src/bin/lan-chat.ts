@@ -30,7 +30,8 @@
  *   memory stays resident; one shared arena: 2 nodes, 58.6/59.8 → 56.5/56.6 MB, no CPU change seen
  *   (pair runs 1390–1545 ms against 1320–1520).
  * - --no-memory-reducer --expose-gc: V8's memory reducer collected the start-up garbage with three
- *   full GCs in a row, half of an idle node's CPU over its first 25 s; idle-gc.ts does it with one.
+ *   full GCs in a row, half of an idle node's CPU in the 20 s after start-up (bench/idle-threads.ts);
+ *   idle-gc.ts does it with one.
  */
 import '../polyfills.js'
 import { basename } from 'node:path'
