@@ -94,7 +94,9 @@ export async function createChatLibp2p(init: NodeInit): Promise<ChatLibp2p> {
     transports: [tcp()],
     // node:crypto instead of noise's WebAssembly for small frames: 3 MB less per node (noise-crypto.ts).
     connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })],
-    streamMuxers: [yamux()],
+    // health.ts pings a connection only when it has been silent (yamux PING frames); yamux's own
+    // keep-alive would PING every connection every 30 s on top, whether it carried traffic or not.
+    streamMuxers: [yamux({ enableKeepAlive: false })],
     connectionGater: init.gater,
     // health.ts already checks every connection with a yamux PING frame; libp2p's own monitor would
     // open a ping stream to every peer every 10 s on top (a stream, a peer-store write each), which
