@@ -37,8 +37,8 @@
  *   just often enough for V8 to optimise it well into the idle minutes, on its helper threads:
  *   41–57 of 187–224 ms per node in 20 s (bench/idle-threads.ts). Together with yamux's keep-alive
  *   off (network/node.ts), N=30 idle per node 1.03/1.09 → 0.73/0.81 % of a core, RSS 62.5 → 61.0 MB;
- *   under load, where the hot code is optimised either way, N=10 CPU per 1,000 delivered 924/974 →
- *   927/893 ms and N=30 2039 → 1897 ms (back to back, same runs).
+ *   N=2 idle RSS 57.2 → 53.1 MB. Under load, where the hot code is optimised either way: N=10 CPU
+ *   per 1,000 delivered 924/974 → 927/893 ms (budget alone), N=30 2039 → 1897 ms (back to back).
  */
 import '../polyfills.js'
 import { basename } from 'node:path'
