@@ -32,8 +32,8 @@
  * - --no-memory-reducer --expose-gc: V8's memory reducer collected the start-up garbage with three
  *   full GCs in a row, half of an idle node's CPU in the 20 s after start-up (bench/idle-threads.ts);
  *   idle-gc.ts does it with one.
- * - --interrupt-budget=270336 (4 × V8's 67584 in Node 20): a function is optimised after four
- *   times as much bytecode run. At N=30 an idle node kept calling its ping, mDNS and heartbeat code
+ * - --interrupt-budget=270336 (4 × V8's 67584 in Node 20; newer V8 defaults to 132 KB, so 2× there):
+ *   a function is optimised after four times as much bytecode run. At N=30 an idle node kept calling its ping, mDNS and heartbeat code
  *   just often enough for V8 to optimise it well into the idle minutes, on its helper threads:
  *   41–57 of 187–224 ms per node in 20 s (bench/idle-threads.ts). Together with yamux's keep-alive
  *   off (network/node.ts), N=30 idle per node 1.03/1.09 → 0.73/0.81 % of a core, RSS 62.5 → 61.0 MB;
