@@ -10,6 +10,7 @@ import { lpDecoderFastPath } from './lp-decoder-fast-path.mjs'
 import { morticeOneProcess } from './mortice-one-process.mjs'
 import { noiseNodeCrypto } from './noise-node-crypto.mjs'
 import { tcpOneWrite } from './tcp-one-write.mjs'
+import { yamuxHalfWindow } from './yamux-half-window.mjs'
 
 await build({
   entryPoints: ['src/bin/lan-chat.ts'],
@@ -25,8 +26,16 @@ await build({
   // the length-prefixed decoder threw an error per chunk read (5 % of a busy node's CPU); noise's
   // default crypto instantiates WebAssembly nobody uses (see noise-node-crypto.mjs); TCP wrote each
   // Noise frame with two system calls (see tcp-one-write.mjs); mortice loaded node:cluster to learn
-  // that it is not a cluster worker (see mortice-one-process.mjs).
-  plugins: [codeUnitCompare({ expected: 4 }), lpDecoderFastPath(), noiseNodeCrypto(), tcpOneWrite(), morticeOneProcess()],
+  // that it is not a cluster worker (see mortice-one-process.mjs); yamux sent a window update back
+  // for every frame it received (see yamux-half-window.mjs).
+  plugins: [
+    codeUnitCompare({ expected: 4 }),
+    lpDecoderFastPath(),
+    noiseNodeCrypto(),
+    tcpOneWrite(),
+    morticeOneProcess(),
+    yamuxHalfWindow()
+  ],
   // A few dependencies are CommonJS and call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as __lanChatRequire } from 'node:module'; const require = __lanChatRequire(import.meta.url);" }
 })
