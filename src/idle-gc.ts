@@ -14,6 +14,12 @@
  * reducer would, but with one GC. Without `gc` (node run without --expose-gc, as in the tests)
  * it does nothing and V8's own reducer, if on, does the job.
  *
+ * Quiet also means no chat traffic (`activity`, a count of messages sent and received, unchanged
+ * between two looks): the collection stops the event loop for 12–21 ms, and a heap that grows by
+ * less than `quiet` per look is also what a conversation of a message every 50 ms looks like. Two
+ * processes on loopback, 100 messages 50 ms apart: the collection came in the middle of them and
+ * one message took 7.6 ms, against 2.1 ms for the median (--trace-gc).
+ *
  * The collection must compact (`compactingGc`): the reducer's GCs move objects off fragmented
  * pages and give the pages back, a plain full GC mostly does not. Ten idle nodes: 60.3–60.4 MB
  * per node after a plain one, 58.1 MB after a compacting one, as with the reducer. Compacting on
@@ -55,6 +61,8 @@ export interface IdleGcInit {
   gc?: () => void
   /** Bytes in use on the JavaScript heap. */
   heapUsed?: () => number
+  /** A count that grows with the node's work (messages sent and received); none: heap growth only. */
+  activity?: () => number
   interval?: number
   growth?: number
   quiet?: number
@@ -63,6 +71,7 @@ export interface IdleGcInit {
 export class IdleGc {
   private readonly gc?: () => void
   private readonly heapUsed: () => number
+  private readonly activity: () => number
   private readonly interval: number
   private readonly growth: number
   private readonly quiet: number
@@ -70,12 +79,15 @@ export class IdleGc {
   private base = 0
   /** Heap in use at the previous look (or at start). */
   private previous = 0
+  /** The activity count at the previous look. */
+  private previousActivity = 0
   private timer?: ReturnType<typeof setInterval>
   private collections = 0
 
   constructor(init: IdleGcInit = {}) {
     this.gc = init.gc
     this.heapUsed = init.heapUsed ?? (() => getHeapStatistics().used_heap_size)
+    this.activity = init.activity ?? (() => 0)
     this.interval = init.interval ?? DEFAULT_IDLE_GC_INTERVAL
     this.growth = init.growth ?? DEFAULT_IDLE_GC_GROWTH
     this.quiet = init.quiet ?? DEFAULT_IDLE_GC_QUIET
@@ -86,6 +98,7 @@ export class IdleGc {
   start(): void {
     if (this.gc == null || this.timer != null) return
     this.previous = this.heapUsed()
+    this.previousActivity = this.activity()
     this.timer = setInterval(() => {
       this.look()
     }, this.interval)
@@ -106,8 +119,10 @@ export class IdleGc {
   look(): void {
     if (this.gc == null) return
     const used = this.heapUsed()
-    const quiet = used - this.previous < this.quiet
+    const activity = this.activity()
+    const quiet = used - this.previous < this.quiet && activity === this.previousActivity
     this.previous = used
+    this.previousActivity = activity
     if (!quiet || used - this.base < this.growth) return
     this.gc()
     this.collections++

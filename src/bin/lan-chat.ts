@@ -112,7 +112,12 @@ async function main(): Promise<number> {
   }
 
   // The #! line turns V8's memory reducer off and exposes gc() for this (see idle-gc.ts).
-  const idleGc = new IdleGc({ gc: compactingGc((globalThis as { gc?: () => void }).gc) })
+  // Messages sent and received: the collection waits for a pause in the conversation.
+  let messages = 0
+  app.chat.on('message:new', () => {
+    messages++
+  })
+  const idleGc = new IdleGc({ gc: compactingGc((globalThis as { gc?: () => void }).gc), activity: () => messages })
   idleGc.start()
 
   // Keep running whatever a peer does: a stray error from a stream is reported, not fatal.

@@ -48,6 +48,21 @@ void test('collects once the heap has grown and stopped growing, then not again 
   assert.equal(idle.count, 2)
 })
 
+void test('not while messages flow, even when the heap hardly grows between looks', () => {
+  const heap = fakeHeap()
+  let messages = 0
+  const idle = new IdleGc({ gc: heap.gc, heapUsed: heap.heapUsed, activity: () => messages, growth: 2 * MB, quiet: 256 * 1024 })
+  idle.look()
+  for (let i = 0; i < 5; i++) {
+    messages += 40 // a conversation: the heap grows by less than `quiet` per look
+    heap.used += 100 * 1024
+    idle.look()
+  }
+  assert.equal(heap.gcs, 0, 'no collection in the middle of a conversation')
+  idle.look() // no message since the last look
+  assert.equal(heap.gcs, 1, 'once it has paused')
+})
+
 void test('without gc() (node run without --expose-gc) it never looks', async t => {
   let looks = 0
   const idle = new IdleGc({
