@@ -147,14 +147,15 @@ function gcThreshold2(): number {
   }
 }
 
+/** The MAC address of a host's LAN interface (eth0 in its namespace). */
+export async function macAddress(ns: string): Promise<string> {
+  const { stdout } = await run('ip', ['-n', ns, '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' })
+  return (JSON.parse(stdout) as Array<{ address: string }>)[0].address
+}
+
 /** Every host gets a permanent neighbour entry for every other host's address and MAC. */
 async function addStaticNeighbours(hosts: Host[]): Promise<void> {
-  const macs = await Promise.all(
-    hosts.map(async h => {
-      const { stdout } = await run('ip', ['-n', h.ns, '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' })
-      return (JSON.parse(stdout) as Array<{ address: string }>)[0].address
-    })
-  )
+  const macs = await Promise.all(hosts.map(async h => await macAddress(h.ns)))
   for (const h of hosts) {
     const lines = hosts.filter(o => o !== h).map(o => `neigh replace ${o.ip} lladdr ${macs[o.index]} dev eth0 nud permanent`)
     const result = spawnSync('ip', ['-n', h.ns, '-batch', '-'], { input: lines.join('\n') + '\n', encoding: 'utf8' })

@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { createLan, netnsUnavailableReason, staticNeighboursNeeded, type Lan } from '../helpers/netns.js'
+import { createLan, macAddress, netnsUnavailableReason, staticNeighboursNeeded, type Lan } from '../helpers/netns.js'
 
 const run = promisify(execFile)
 
@@ -33,10 +33,6 @@ void test('a 17-host LAN: every host has a permanent entry for each of the 16 ot
   })
   const lan = await createLan({ hosts: 17 })
   made.lan = lan
-  const mac = async (ns: string): Promise<string> => {
-    const { stdout } = await run('ip', ['-n', ns, '-j', 'link', 'show', 'eth0'], { encoding: 'utf8' })
-    return (JSON.parse(stdout) as Array<{ address: string }>)[0].address
-  }
   const last = lan.hosts[16]
   const { stdout } = await run('ip', ['-n', lan.hosts[0].ns, '-j', 'neigh', 'show', 'dev', 'eth0'], { encoding: 'utf8' })
   const entries = JSON.parse(stdout) as Array<{ dst: string; lladdr: string; state: string[] }>
@@ -49,7 +45,7 @@ void test('a 17-host LAN: every host has a permanent entry for each of the 16 ot
       .map(h => h.ip)
       .sort()
   )
-  assert.equal(permanent.find(e => e.dst === last.ip)?.lladdr, await mac(last.ns))
+  assert.equal(permanent.find(e => e.dst === last.ip)?.lladdr, await macAddress(last.ns))
   assert.ok(
     permanent.every(e => e.dst !== lan.hosts[0].ip),
     'no entry for itself'
