@@ -7,8 +7,10 @@ import { createInterface, clearScreenDown, cursorTo, moveCursor, type Interface 
 import type { Readable, Writable } from 'node:stream'
 import { compareMessages, type ChatMessage, type ChatService } from '../chat/index.js'
 import { LanChatError } from '../errors.js'
+import { MAX_TEXT_BYTES } from '../rules.js'
 import { TypedEvents } from '../events.js'
 import { parseInput, type Command } from './commands.js'
+import { LineSplitter, type InputLine } from './line-splitter.js'
 import {
   renderConnect,
   renderDisconnect,
@@ -31,6 +33,10 @@ export const DEFAULT_PEERS_PING_TIMEOUT = 2_000
 export const HISTORY_FLUSH_DELAY = 200
 /** A burst of more history than this prints a summary line and only the newest ones. */
 export const HISTORY_SHOWN = 10
+/** Input lines waiting to be handled at which reading pauses (a large file piped in)... */
+export const INPUT_HIGH_WATER = 256
+/** ...and at which it resumes. */
+export const INPUT_LOW_WATER = 32
 
 export interface TerminalInit {
   input: Readable
@@ -50,8 +56,13 @@ export class Terminal extends TypedEvents<TerminalEvents> {
   private readonly chat: ChatService
   private readonly init: TerminalInit
   private rl?: Interface
+  /** Pauses, resumes and detaches the input, whichever reader it has. */
+  private input?: { pause: () => void; resume: () => void; detach: () => void }
   private current: string
   private queue: Promise<void> = Promise.resolve()
+  /** Input lines queued and not yet handled. */
+  private waiting = 0
+  private paused = false
   private readonly offs: Array<() => void> = []
   private readonly history = new Map<string, ChatMessage[]>()
   private historyTimer?: ReturnType<typeof setTimeout>
@@ -71,24 +82,9 @@ export class Terminal extends TypedEvents<TerminalEvents> {
   }
 
   start(): void {
-    if (this.rl != null) return
-    const { input, output, interactive } = this.init
-    this.rl = createInterface({ input, output: interactive ? output : undefined, terminal: interactive, historySize: 200 })
-    this.rl.on('line', line => {
-      // Replace the echoed input (which may have wrapped over several rows) with what follows.
-      if (interactive) this.eraseInput(this.rowsOf(line) + 1)
-      this.queue = this.queue.then(async () => {
-        await this.handle(parseInput(line))
-      })
-    })
-    this.rl.on('close', () => {
-      // Ctrl-D on a terminal quits; the end of piped input does not stop the node.
-      if (interactive) this.emit('quit', {})
-    })
-    if (interactive)
-      this.rl.on('SIGINT', () => {
-        process.kill(process.pid, 'SIGINT')
-      })
+    if (this.input != null) return
+    if (this.init.interactive) this.readTerminal()
+    else this.readPipe()
     const s = this.init.style
     const c = this.chat
     this.offs.push(
@@ -145,12 +141,90 @@ export class Terminal extends TypedEvents<TerminalEvents> {
     clearTimeout(this.historyTimer)
     this.historyTimer = undefined
     for (const off of this.offs.splice(0)) off()
-    const rl = this.rl
+    const input = this.input
+    this.input = undefined
     this.rl = undefined
-    if (rl == null) return
-    rl.removeAllListeners('close')
-    rl.close()
+    if (input == null) return
+    input.detach()
     if (this.init.interactive) this.init.output.write('\n')
+  }
+
+  /** An interactive terminal: readline edits the line and keeps a history of it. */
+  private readTerminal(): void {
+    const rl = createInterface({ input: this.init.input, output: this.init.output, terminal: true, historySize: 200 })
+    this.rl = rl
+    this.input = {
+      pause: () => rl.pause(),
+      resume: () => rl.resume(),
+      detach: () => {
+        rl.removeAllListeners('close')
+        rl.close()
+      }
+    }
+    rl.on('line', line => {
+      // Replace the echoed input (which may have wrapped over several rows) with what follows.
+      this.eraseInput(this.rowsOf(line) + 1)
+      this.enqueue({ kind: 'line', text: line })
+    })
+    // Ctrl-D quits.
+    rl.on('close', () => this.emit('quit', {}))
+    rl.on('SIGINT', () => {
+      process.kill(process.pid, 'SIGINT')
+    })
+  }
+
+  /**
+   * A pipe or file: split into lines of bounded size (line-splitter.ts). The end of the input
+   * does not stop the node, and a read error only ends the input.
+   */
+  private readPipe(): void {
+    const stream = this.init.input
+    const splitter = new LineSplitter()
+    const onData = (chunk: Buffer | string): void => {
+      for (const line of splitter.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)) this.enqueue(line)
+    }
+    const onEnd = (): void => {
+      for (const line of splitter.end()) this.enqueue(line)
+    }
+    const onError = (err: Error): void => {
+      this.print(renderError(this.init.style, `cannot read input any more: ${err.message}`))
+    }
+    stream.on('data', onData)
+    stream.on('end', onEnd)
+    stream.on('error', onError)
+    this.input = {
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+      detach: () => {
+        stream.off('data', onData)
+        stream.off('end', onEnd)
+        stream.pause()
+      }
+    }
+  }
+
+  /**
+   * Queues a line behind the ones before it. Reading pauses while many wait, so a large piped
+   * file is read as fast as it is sent, not into memory.
+   */
+  private enqueue(line: InputLine): void {
+    this.waiting++
+    if (!this.paused && this.waiting >= INPUT_HIGH_WATER) {
+      this.paused = true
+      this.input?.pause()
+    }
+    this.queue = this.queue.then(async () => {
+      if (line.kind === 'line') await this.handle(parseInput(line.text))
+      else
+        this.print(
+          renderError(this.init.style, `a line of ${line.bytes} bytes was not sent: a message may have at most ${MAX_TEXT_BYTES} bytes`)
+        )
+      this.waiting--
+      if (this.paused && this.waiting <= INPUT_LOW_WATER) {
+        this.paused = false
+        this.input?.resume()
+      }
+    })
   }
 
   /** Prints the latest messages of the current room (at start, from chat.log). */

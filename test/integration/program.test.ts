@@ -87,6 +87,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
+void test('piped input with an endless line (8 MB, no newline): one error line, nothing sent of it, and the next line is sent', async t => {
+  const { p, dir } = await node(t, 'piper')
+  const chunk = Buffer.alloc(1024 * 1024, 0)
+  for (let i = 0; i < 8; i++) p.proc.stdin.write(chunk)
+  p.type('\nafter the garbage')
+  await p.waitFor(/\[You\] after the garbage$/, START_MS)
+  assert.match(p.output(), new RegExp(`a line of ${8 * 1024 * 1024} bytes was not sent`))
+  assert.equal(p.proc.exitCode, null)
+  assert.equal(await p.stop('SIGTERM'), 0)
+  assert.deepEqual(await logTexts(dir), ['after the garbage'])
+})
+
 const BAD_FLAGS = [
   ['--port', '70000'],
   ['--frobnicate'],

@@ -133,3 +133,61 @@ void test('on a pipe, lines that arrive together are written together, in order,
   await waitUntil(() => writes.length > 1, 'the write at stop')
   assert.equal(writes[1], '[12:34] bob: last words\n')
 })
+
+/** A piped terminal (no prompt, no echo); what it prints, as lines. */
+function setupPipe(t: { after: (fn: () => void) => void }, chat: FakeChat): { input: PassThrough; printed: () => string[] } {
+  const input = new PassThrough()
+  const output = new PassThrough()
+  let text = ''
+  output.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')))
+  const terminal = new Terminal(chat as unknown as ChatService, {
+    input,
+    output,
+    interactive: false,
+    style: { color: false, time: () => '12:34' }
+  })
+  t.after(() => {
+    terminal.stop()
+  })
+  terminal.start()
+  return { input, printed: () => text.split('\n').filter(l => l !== '') }
+}
+
+void test('on a pipe, a line over the limit is reported and dropped, and the lines around it are sent', async t => {
+  const chat = new FakeChat()
+  const { input, printed } = setupPipe(t, chat)
+  input.write('before\n')
+  for (let i = 0; i < 64; i++) input.write(Buffer.alloc(64 * 1024, 0x61))
+  input.write('\nafter\r\nlast without newline')
+  input.end()
+  await waitUntil(() => chat.sent.length === 3, 'three messages sent')
+  assert.deepEqual(chat.sent, ['before', 'after', 'last without newline'])
+  await waitUntil(() => printed().some(l => l.includes('not sent')), 'the error line')
+  assert.ok(
+    printed().includes(`! a line of ${64 * 64 * 1024} bytes was not sent: a message may have at most 16384 bytes`),
+    printed().join('\n')
+  )
+})
+
+void test('on a pipe, reading pauses while many lines wait to be sent and resumes as they go, losing none', async t => {
+  let open: () => void = () => {}
+  let gate = new Promise<void>(resolve => (open = resolve))
+  class SlowChat extends FakeChat {
+    override async send(room: string, text: string): Promise<void> {
+      await gate
+      await super.send(room, text)
+    }
+  }
+  const chat = new SlowChat()
+  const { input } = setupPipe(t, chat)
+  const lines = Array.from({ length: 2000 }, (_, i) => `line ${i}`)
+  input.write(lines.slice(0, 1000).join('\n') + '\n')
+  await waitUntil(() => input.isPaused(), 'input paused')
+  assert.equal(chat.sent.length, 0)
+  input.write(lines.slice(1000).join('\n') + '\n')
+  open()
+  gate = Promise.resolve()
+  await waitUntil(() => chat.sent.length === lines.length, 'every line sent')
+  assert.deepEqual(chat.sent, lines)
+  assert.equal(input.isPaused(), false, 'reading again once the queue drained')
+})
