@@ -103,7 +103,7 @@ function method(t: Timings): string[] {
     'Start: ms from spawning `ip netns exec … node …` to the first listening address, first peer connection and first peer in the room; "joining a running LAN" starts one more node after the others are up.',
     `CPU: utime+stime from /proc/<pid>/stat; idle over ${t.idleMs} ms, from ${t.settleMs} ms after everyone is connected (% of one core, mean per node); per 1,000 delivered = all nodes' CPU during the one-sender, everyone and rate phases, minus what idle chatter used over the same time, / copies delivered. Memory: VmRSS, idle and the peak sampled every 250 ms over those phases, mean per node.`,
     `History sync (LAN Chat only, on the first LAN): one node starts with 10,000 signed messages in its chat.log; a new node starts beside it; time until the new node's chat.log holds all of them.`,
-    'The raw TCP floor (N=2): plain TCP between the same two namespaces, measured the same way (stdin → socket → stdout); a round trip through the same harness (stdin → socket → echoed back → stdout of the same process), which the N=2 target compares LAN Chat’s one-way p99 with; and in-process round trips.'
+    'The raw TCP floor (N=2): plain TCP between the same two namespaces, measured the same way (stdin → socket → stdout); a round trip through the same harness (stdin → socket → echoed back → stdout of the same process), which the N=2 target compares LAN Chat’s one-way p99 with; and in-process round trips. The memory floor: the resident memory of that test’s server, a plain Node.js process holding one TCP connection (median of 5 samples), the least any Node.js program has here; its ratio is to the baseline’s idle memory.'
   ]
 }
 

@@ -4,9 +4,13 @@
  * same harness (stdin → network → back → stdout of the same process), which the issue's "within 2×
  * of a raw TCP round trip" compares the chat's one-way latency with, since both pay one pipe in and
  * one pipe out; and in-process round trips for reference.
+ *
+ * The server is also the memory floor: a plain Node.js process holding one TCP connection, the
+ * least resident memory any Node.js program (the chat or the baseline) can have on this machine.
  */
 import type { Host } from '../../test/helpers/netns.js'
 import { BenchNode, now, sleep, type ChildRegistry, type System } from './fleet.js'
+import { rssBytes } from './proc.js'
 import { summarize, type LatencySummary } from './stats.js'
 import { TCP_FLOOR_BIN } from './systems.js'
 import { parseMessageText, Tracker } from './tracker.js'
@@ -20,7 +24,12 @@ export interface FloorResult {
   roundTrip?: LatencySummary
   /** In-process TCP round trips. */
   rtt: LatencySummary
+  /** The server's resident memory, idle with one connection (MB, median of a few samples). */
+  rssMB?: number
 }
+
+/** Samples of the floor server's memory, 250 ms apart. */
+const RSS_SAMPLES = 5
 
 export async function measureFloor(
   a: Host,
@@ -68,6 +77,12 @@ export async function measureFloor(
       await sleep(50)
     }
     while (tracker.pending('floor', [1]) > 0 && now() < deadline) await sleep(20)
+    const rss: number[] = []
+    for (let i = 0; i < RSS_SAMPLES; i++) {
+      await sleep(250)
+      const bytes = rssBytes(rx.pid)
+      if (bytes != null) rss.push(bytes / (1024 * 1024))
+    }
     for (let i = 0; i < count; i++) {
       tx.type(`echo ${tracker.message('floor-echo', 0, now())}`)
       await sleep(50)
@@ -76,7 +91,12 @@ export async function measureFloor(
     tx.type(`rtt ${count}`)
     while (rttLine == null && now() < deadline) await sleep(20)
     const rtts = (rttLine ?? 'rtt').split(' ').slice(1).map(Number)
-    return { oneWay: summarize(tracker.result('floor', [1]).latencies), roundTrip: summarize(roundTrips), rtt: summarize(rtts) }
+    return {
+      oneWay: summarize(tracker.result('floor', [1]).latencies),
+      roundTrip: summarize(roundTrips),
+      rtt: summarize(rtts),
+      rssMB: rss.length === 0 ? undefined : summarize(rss).p50
+    }
   } finally {
     await Promise.all([rx.stop(), tx?.stop()])
   }

@@ -70,6 +70,8 @@ function rowsFor(run: RunResult): Row[] {
     if (f.roundTrip != null)
       add('raw TCP floor: round trip via harness p50 / p99 (ms)', `${fmt(f.roundTrip.p50)} / ${fmt(f.roundTrip.p99)}`, '', '')
     add('raw TCP floor: round trip in process p50 / p99 (ms)', `${fmt(f.rtt.p50)} / ${fmt(f.rtt.p99)}`, '', '')
+    if (f.rssMB != null)
+      add('memory floor: a plain Node.js process with one TCP connection, idle (MB RSS)', fmt(f.rssMB), '', ratio(f.rssMB, b?.idle?.rssMB))
   }
   add('delivery, one sender', pct(b?.oneSender?.delivery), pct(o?.oneSender?.delivery), '', '100 %')
   // N=2: the chat's one-way p99 against twice the p99 of a raw TCP round trip, both through the harness.

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { quantile, summarize } from '../../../bench/lib/stats.js'
 import { PAYLOAD_CHARS, Tracker, messageText, parseMessageText } from '../../../bench/lib/tracker.js'
 import { parseCpuMs } from '../../../bench/lib/proc.js'
-import { fmt } from '../../../bench/lib/report.js'
+import { fmt, renderMarkdown } from '../../../bench/lib/report.js'
+import type { SystemResult } from '../../../bench/lib/scenario.js'
 
 void test('percentiles use the nearest rank; no samples give NaN', () => {
   const values = Array.from({ length: 100 }, (_, i) => i + 1)
@@ -49,4 +50,20 @@ void test('table numbers: three significant-ish digits, n/a for missing values',
   assert.equal(fmt(1.2345), '1.23')
   assert.equal(fmt(undefined), 'n/a')
   assert.equal(fmt(NaN), 'n/a')
+})
+
+void test('the memory floor row: a plain Node.js process, as a share of the baseline’s idle memory', () => {
+  const lat = summarize([1, 2, 3])
+  const baseline = { system: 'baseline', notes: [], idle: { cpuPercent: 1, rssMB: 70 } } as unknown as SystemResult
+  const md = renderMarkdown({
+    startedAt: 'a',
+    finishedAt: 'b',
+    quick: false,
+    machine: { cpus: 2, memoryGB: 24, node: 'v20', kernel: '6', loadBefore: 0, loadAfter: 0 },
+    method: [],
+    runs: [{ n: 2, floor: { oneWay: lat, roundTrip: lat, rtt: lat, rssMB: 42 }, baseline }],
+    skipped: []
+  })
+  const row = md.split('\n').find(l => l.includes('memory floor'))
+  assert.equal(row, '| 2 | memory floor: a plain Node.js process with one TCP connection, idle (MB RSS) | 42.0 |  | 0.60× |  |')
 })
