@@ -7,7 +7,7 @@ import type { Host } from '../../test/helpers/netns.js'
 import { Fleet, now, sleep, type BenchNode, type ChildRegistry, type System } from './fleet.js'
 import { cpuMs, rssBytes, systemCpuMs } from './proc.js'
 import { mean, median, summarize, type LatencySummary } from './stats.js'
-import { Tracker } from './tracker.js'
+import { Tracker, type LateDelivery } from './tracker.js'
 
 export interface ScenarioOptions {
   readyTimeoutMs: number
@@ -40,6 +40,8 @@ export interface RateStep {
   delivered: number
   expected: number
   p99: number
+  /** A failed step's first deliveries that missed the deadline (sender → receiver), to tell one lost copy from a backlog. */
+  late?: LateDelivery[]
 }
 
 export interface SystemResult {
@@ -60,6 +62,8 @@ export interface SystemResult {
 }
 
 const MB = 1024 * 1024
+/** How many late deliveries a failed rate step lists. */
+const LATE_LISTED = 5
 
 function cpuOf(nodes: BenchNode[]): number[] {
   return nodes.map(n => cpuMs(n.pid) ?? NaN)
@@ -286,9 +290,19 @@ async function rateSearch(
     await drain(tracker, phase, all, o.rate.withinMs + 500)
     const r = tracker.result(phase, all, o.rate.withinMs)
     const ok = r.onTime === r.expected
-    steps.push({ rate, ok, delivered: r.delivered, expected: r.expected, p99: summarize(r.latencies).p99 })
     // Let a backlog clear before the next step, so one failure does not spill into the next.
     if (!ok) await drain(tracker, phase, all, o.drainMs)
+    // Listed after that wait, so a copy that came late shows its latency.
+    const late = ok ? undefined : tracker.late(phase, all, o.rate.withinMs, LATE_LISTED)
+    steps.push({ rate, ok, delivered: r.delivered, expected: r.expected, p99: summarize(r.latencies).p99, late })
+    const missed = r.expected - r.onTime
+    // A few copies late is a lost message, not a backlog: worth naming in the report.
+    if (late != null && missed <= LATE_LISTED) {
+      const which = late.map(
+        d => `node ${d.sender} → node ${d.receiver} ${d.latencyMs == null ? 'never arrived' : `after ${Math.round(d.latencyMs)} ms`}`
+      )
+      notes.push(`rate ${rate}/s missed by ${missed} of ${r.expected} copies: ${which.join('; ')}`)
+    }
     tracker.drop(phase)
     await sleep(300)
     return ok

@@ -20,7 +20,8 @@ export const TCP_FLOOR_BIN = join(ROOT, 'dist', 'bench', 'tcp-floor.js')
 /** Every benchmark message starts with this word, so other lines are never mistaken for one. */
 export const MESSAGE_MARK = 'bm'
 
-const OURS_MESSAGE = /^\[\d\d:\d\d\] [^ [(]+: (bm .*)$/
+/** A message line from a peer; one that history sync brought out of order is marked `(history)` and still delivered. */
+const OURS_MESSAGE = /^\[\d\d:\d\d\] (?:\(history\) )?[^ [(]+: (bm .*)$/
 const OURS_JOIN = /^\* (\S+) joined #main$/
 
 /** An executable file runs by its #! line, as the installed command does; anything else through node. */

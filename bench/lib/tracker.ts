@@ -26,6 +26,15 @@ export interface PhaseResult {
   harnessLag: number[]
 }
 
+/** A delivery that missed its deadline: `latencyMs` is null when it never arrived. */
+export interface LateDelivery {
+  id: string
+  sender: number
+  receiver: number
+  sentAt: number
+  latencyMs: number | null
+}
+
 /** The text of a message: mark, ID, send time, padding. Pure. */
 export function messageText(id: string, at: number): string {
   const head = `${MESSAGE_MARK} ${id} ${at.toFixed(3)} `
@@ -85,6 +94,25 @@ export class Tracker {
         if (latency <= withinMs) out.onTime++
         const own = s.inProcess.get(r)
         if (own != null) out.harnessLag.push(at - own)
+      }
+    }
+    return out
+  }
+
+  /**
+   * The deliveries of a phase that missed `withinMs` (never arrived, or arrived late), in send
+   * order, at most `limit`: which sender's message, to which receiver, sent when.
+   */
+  late(phase: string, receivers: number[], withinMs: number, limit: number): LateDelivery[] {
+    const out: LateDelivery[] = []
+    for (const [id, s] of this.sent) {
+      if (s.phase !== phase) continue
+      for (const r of receivers) {
+        if (r === s.sender) continue
+        const at = s.recv.get(r)
+        if (at != null && at - s.at <= withinMs) continue
+        out.push({ id, sender: s.sender, receiver: r, sentAt: s.at, latencyMs: at == null ? null : at - s.at })
+        if (out.length >= limit) return out
       }
     }
     return out

@@ -6,6 +6,9 @@ import { PAYLOAD_CHARS, Tracker, messageText, parseMessageText } from '../../../
 import { parseCpuMs } from '../../../bench/lib/proc.js'
 import { fmt, renderMarkdown } from '../../../bench/lib/report.js'
 import type { SystemResult } from '../../../bench/lib/scenario.js'
+import { oursSystem } from '../../../bench/lib/systems.js'
+import { renderMessage } from '../../../src/cli/render.js'
+import type { ChatMessage } from '../../../src/chat/index.js'
 
 void test('percentiles use the nearest rank; no samples give NaN', () => {
   const values = Array.from({ length: 100 }, (_, i) => i + 1)
@@ -35,6 +38,45 @@ void test('the tracker counts each receiver once, never the sender, and latency 
   assert.equal(r.delivered, 1)
   assert.equal(r.onTime, 0)
   assert.deepEqual(r.latencies, [10])
+})
+
+void test('the tracker lists the copies that missed the deadline: late ones with their latency, lost ones with none', () => {
+  const tracker = new Tracker()
+  const a = tracker.message('p', 0, 1000)
+  const b = tracker.message('p', 1, 2000)
+  tracker.received(1, a, 1010) // on time
+  tracker.received(2, a, 3500) // late
+  tracker.received(0, b, 2020) // on time; node 2 never gets b
+  const late = tracker.late('p', [0, 1, 2], 1000, 5)
+  assert.deepEqual(
+    late.map(d => [d.sender, d.receiver, d.latencyMs]),
+    [
+      [0, 2, 2500],
+      [1, 2, null]
+    ]
+  )
+  assert.equal(tracker.late('p', [0, 1, 2], 1000, 1).length, 1)
+})
+
+void test('a LAN Chat line is a delivery whether it came live or as history, never the own echo', () => {
+  const text = messageText('rate0.27.457', 1795553235011.943)
+  const m: ChatMessage = {
+    v: 1,
+    id: 'x'.repeat(43),
+    room: 'main',
+    from: '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN',
+    nick: 'n27',
+    text,
+    ts: 0,
+    lc: 0,
+    seq: 1,
+    sig: ''
+  }
+  const style = { color: false }
+  const { parse } = oursSystem('/nowhere')
+  assert.deepEqual(parse(renderMessage(m, { own: false, showRoom: false }, style)), { kind: 'recv', text })
+  assert.deepEqual(parse(renderMessage(m, { own: false, showRoom: false, history: true }, style)), { kind: 'recv', text })
+  assert.equal(parse(renderMessage(m, { own: true, showRoom: false }, style)), undefined)
 })
 
 void test('CPU time is utime + stime, even when the command name has spaces and parentheses', () => {
