@@ -33,6 +33,13 @@ export const DEFAULT_PEERS_PING_TIMEOUT = 2_000
 export const HISTORY_FLUSH_DELAY = 200
 /** A burst of more history than this prints a summary line and only the newest ones. */
 export const HISTORY_SHOWN = 10
+/**
+ * A message that history sync brought is printed like a live one when it is the newest of its
+ * room and stamped at most this long ago: a sync round that runs while a message is sent can
+ * fetch it before its live copy arrives (seen at 30 nodes under load), and it is part of the
+ * conversation, not history.
+ */
+export const SYNC_LIVE_WINDOW = 10_000
 /** Input lines waiting to be handled at which reading pauses (a large file piped in)... */
 export const INPUT_HIGH_WATER = 256
 /** ...and at which it resumes. */
@@ -45,6 +52,10 @@ export interface TerminalInit {
   interactive: boolean
   style: Style
   peersPingTimeout?: number
+  /** See SYNC_LIVE_WINDOW. */
+  syncLiveWindow?: number
+  /** The wall clock, for SYNC_LIVE_WINDOW; injectable for tests. */
+  now?: () => number
 }
 
 export interface TerminalEvents extends Record<string, unknown> {
@@ -90,7 +101,7 @@ export class Terminal extends TypedEvents<TerminalEvents> {
     this.offs.push(
       c.on('message:new', e => {
         const { message, own, origin } = e.detail
-        if (origin === 'sync') {
+        if (origin === 'sync' && !this.inConversation(message)) {
           this.queueHistory(message)
           return
         }
@@ -234,6 +245,13 @@ export class Terminal extends TypedEvents<TerminalEvents> {
     const s = this.init.style
     this.print(renderNotice(s, `last ${recent.length} message(s) in #${this.current}:`))
     for (const m of recent) this.print(renderMessage(m, { own: m.from === this.chat.peerId, showRoom: false }, s))
+  }
+
+  /** A message from history sync that continues the conversation (see SYNC_LIVE_WINDOW). */
+  private inConversation(message: ChatMessage): boolean {
+    const now = (this.init.now ?? Date.now)()
+    if (now - message.ts > (this.init.syncLiveWindow ?? SYNC_LIVE_WINDOW)) return false
+    return this.chat.messages(message.room, { limit: 1 })[0]?.id === message.id
   }
 
   /** Collects messages from history sync; they are printed together (see flushHistory). */

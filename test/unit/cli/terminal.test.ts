@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { PassThrough } from 'node:stream'
-import { Terminal } from '../../../src/cli/terminal.js'
+import { SYNC_LIVE_WINDOW, Terminal } from '../../../src/cli/terminal.js'
 import { TypedEvents } from '../../../src/events.js'
 import type { ChatEvents, ChatMessage, ChatService } from '../../../src/chat/index.js'
 import { Screen } from '../../helpers/screen.js'
@@ -21,16 +21,18 @@ class FakeChat extends TypedEvents<ChatEvents> {
   /** History sync's events (clock skew notices); none in these tests. */
   readonly syncEvents = new TypedEvents<Record<string, unknown>>()
   readonly sent: string[] = []
+  /** The room's messages in order, as the real service holds them when it emits. */
+  private readonly held: ChatMessage[] = []
   private seq = 0
   rooms(): string[] {
     return ['main']
   }
 
-  messages(): ChatMessage[] {
-    return []
+  messages(_room: string, options: { limit?: number } = {}): ChatMessage[] {
+    return this.held.slice(-(options.limit ?? this.held.length))
   }
 
-  deliver(from: string, nick: string, text: string): void {
+  deliver(from: string, nick: string, text: string, arrival: { origin?: 'live' | 'sync'; ts?: number } = {}): void {
     this.seq++
     const message: ChatMessage = {
       v: 1,
@@ -39,12 +41,14 @@ class FakeChat extends TypedEvents<ChatEvents> {
       from,
       nick,
       text,
-      ts: 0,
+      ts: arrival.ts ?? 0,
       lc: 0,
       seq: this.seq,
       sig: ''
     }
-    this.emit('message:new', { message, origin: from === ME ? 'local' : 'live', own: from === ME })
+    this.held.push(message)
+    this.held.sort((a, b) => a.ts - b.ts)
+    this.emit('message:new', { message, origin: from === ME ? 'local' : (arrival.origin ?? 'live'), own: from === ME })
   }
 
   async send(_room: string, text: string): Promise<void> {
@@ -54,7 +58,7 @@ class FakeChat extends TypedEvents<ChatEvents> {
   }
 }
 
-function setup(t: { after: (fn: () => void) => void }): { chat: FakeChat; screen: Screen; input: PassThrough } {
+function setup(t: { after: (fn: () => void) => void }, now?: () => number): { chat: FakeChat; screen: Screen; input: PassThrough } {
   const chat = new FakeChat()
   const screen = new Screen(COLUMNS)
   const input = new PassThrough()
@@ -62,7 +66,8 @@ function setup(t: { after: (fn: () => void) => void }): { chat: FakeChat; screen
     input,
     output: screen,
     interactive: true,
-    style: { color: false, time: () => '12:34' }
+    style: { color: false, time: () => '12:34' },
+    now
   })
   t.after(() => {
     terminal.stop()
@@ -98,6 +103,21 @@ void test('an incoming line is printed above an input that wraps over two rows, 
   chat.deliver(BOB, 'bob', 'second')
   assert.deepEqual(screen.lines(), ['[12:34] bob: first', '[12:34] bob: second', `#main> ${A33}`, A27])
   assert.equal(screen.cursor().row, 2, 'the cursor stays on the first row of the input')
+})
+
+void test('a message that history sync brought seconds after it was sent, newest of its room, is printed as live; an old or out-of-order one as history', async t => {
+  const NOW = 1_800_000_000_000
+  const { chat, screen } = setup(t, () => NOW)
+  // The newest of the room, but older than the window: history.
+  chat.deliver(BOB, 'bob', 'from yesterday', { origin: 'sync', ts: NOW - SYNC_LIVE_WINDOW - 1 })
+  chat.deliver(BOB, 'bob', 'live one', { ts: NOW - 3_000 })
+  // Sync won the race with the live copy: the conversation goes on, no "(history)".
+  chat.deliver(BOB, 'bob', 'raced', { origin: 'sync', ts: NOW - 400 })
+  assert.deepEqual(screen.lines(), ['[12:34] bob: live one', '[12:34] bob: raced', '#main>'])
+  // Recent, but earlier than what is on screen: history.
+  chat.deliver(BOB, 'bob', 'missed earlier', { origin: 'sync', ts: NOW - 2_000 })
+  await waitUntil(() => screen.lines().length === 5, 'the history burst')
+  assert.deepEqual(screen.lines().slice(2), ['[12:34] (history) bob: from yesterday', '[12:34] (history) bob: missed earlier', '#main>'])
 })
 
 void test('sending a wrapped input replaces its echo with the message, and the prompt is empty again', async t => {
