@@ -128,38 +128,15 @@ void test('sending a wrapped input replaces its echo with the message, and the p
   assert.deepEqual(chat.sent, ['a'.repeat(60)])
 })
 
-void test('on a pipe, lines that arrive together are written together, in order, and none is lost at stop', async t => {
-  const chat = new FakeChat()
+/** A piped terminal (no prompt, no echo): its input, its writes as they came, and what it printed as lines. */
+function setupPipe(
+  t: { after: (fn: () => void) => void },
+  chat: FakeChat
+): { input: PassThrough; terminal: Terminal; writes: string[]; printed: () => string[] } {
+  const input = new PassThrough()
   const output = new PassThrough()
   const writes: string[] = []
   output.on('data', (chunk: Buffer) => writes.push(chunk.toString('utf8')))
-  const terminal = new Terminal(chat as unknown as ChatService, {
-    input: new PassThrough(),
-    output,
-    interactive: false,
-    style: { color: false, time: () => '12:34' }
-  })
-  t.after(() => {
-    terminal.stop()
-  })
-  terminal.start()
-  chat.deliver(BOB, 'bob', 'one')
-  chat.deliver(BOB, 'bob', 'two')
-  chat.deliver(BOB, 'bob', 'three')
-  await waitUntil(() => writes.length > 0, 'the first write')
-  assert.deepEqual(writes, ['[12:34] bob: one\n[12:34] bob: two\n[12:34] bob: three\n'])
-  chat.deliver(BOB, 'bob', 'last words')
-  terminal.stop()
-  await waitUntil(() => writes.length > 1, 'the write at stop')
-  assert.equal(writes[1], '[12:34] bob: last words\n')
-})
-
-/** A piped terminal (no prompt, no echo); what it prints, as lines. */
-function setupPipe(t: { after: (fn: () => void) => void }, chat: FakeChat): { input: PassThrough; printed: () => string[] } {
-  const input = new PassThrough()
-  const output = new PassThrough()
-  let text = ''
-  output.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')))
   const terminal = new Terminal(chat as unknown as ChatService, {
     input,
     output,
@@ -170,8 +147,31 @@ function setupPipe(t: { after: (fn: () => void) => void }, chat: FakeChat): { in
     terminal.stop()
   })
   terminal.start()
-  return { input, printed: () => text.split('\n').filter(l => l !== '') }
+  return {
+    input,
+    terminal,
+    writes,
+    printed: () =>
+      writes
+        .join('')
+        .split('\n')
+        .filter(l => l !== '')
+  }
 }
+
+void test('on a pipe, lines that arrive together are written together, in order, and none is lost at stop', async t => {
+  const chat = new FakeChat()
+  const { terminal, writes } = setupPipe(t, chat)
+  chat.deliver(BOB, 'bob', 'one')
+  chat.deliver(BOB, 'bob', 'two')
+  chat.deliver(BOB, 'bob', 'three')
+  await waitUntil(() => writes.length > 0, 'the first write')
+  assert.deepEqual(writes, ['[12:34] bob: one\n[12:34] bob: two\n[12:34] bob: three\n'])
+  chat.deliver(BOB, 'bob', 'last words')
+  terminal.stop()
+  await waitUntil(() => writes.length > 1, 'the write at stop')
+  assert.equal(writes[1], '[12:34] bob: last words\n')
+})
 
 void test('on a pipe, a line over the limit is reported and dropped, and the lines around it are sent', async t => {
   const chat = new FakeChat()
