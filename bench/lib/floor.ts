@@ -11,7 +11,7 @@
 import type { Host } from '../../test/helpers/netns.js'
 import { BenchNode, now, sleep, type ChildRegistry, type System } from './fleet.js'
 import { rssBytes } from './proc.js'
-import { summarize, type LatencySummary } from './stats.js'
+import { median, summarize, type LatencySummary } from './stats.js'
 import { TCP_FLOOR_BIN } from './systems.js'
 import { parseMessageText, Tracker } from './tracker.js'
 
@@ -95,7 +95,7 @@ export async function measureFloor(
       oneWay: summarize(tracker.result('floor', [1]).latencies),
       roundTrip: summarize(roundTrips),
       rtt: summarize(rtts),
-      rssMB: rss.length === 0 ? undefined : summarize(rss).p50
+      rssMB: rss.length === 0 ? undefined : median(rss)
     }
   } finally {
     await Promise.all([rx.stop(), tx?.stop()])

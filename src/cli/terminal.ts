@@ -206,6 +206,7 @@ export class Terminal extends TypedEvents<TerminalEvents> {
     this.input = {
       pause: () => stream.pause(),
       resume: () => stream.resume(),
+      // The error listener stays: a stream error with no listener would throw and end the process.
       detach: () => {
         stream.off('data', onData)
         stream.off('end', onEnd)
