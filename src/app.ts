@@ -25,7 +25,7 @@ import {
   type StartReport
 } from './chat/index.js'
 import { Network, type NetworkInit } from './network/index.js'
-import { acquireDataDir, createChatLog, createHistory, loadOrCreateIdentity, type DataDirLock } from './store/index.js'
+import { acquireDataDir, createChatLog, createHistory, loadOrCreateIdentity, type ChatLogInit, type DataDirLock } from './store/index.js'
 import { Terminal, renderBanner, renderError, renderNotice } from './cli/index.js'
 import { TypedEvents } from './events.js'
 import { HttpApi, type HttpApiInit } from './api/index.js'
@@ -69,6 +69,8 @@ export interface AppInit {
   connectCommand?: (peerAddr: string, port: number) => string
   /** fdatasync chat.log writes (default true). */
   syncLog?: boolean
+  /** chat.log's batching delays (tests stretch them). */
+  log?: Pick<ChatLogInit, 'linger' | 'syncDelay'>
   /** History sync timings (tests use milliseconds); the room limit comes from --history-limit. */
   sync?: Omit<HistorySyncInit, 'roomLimit'>
   /** The hybrid clock's wall clock and bound (tests skew it). */
@@ -149,7 +151,7 @@ export class App extends TypedEvents<AppEvents> {
       const chat = new ChatService(
         {
           network,
-          log: createChatLog({ path: logPath, sync: init.syncLog }),
+          log: createChatLog({ ...init.log, path: logPath, sync: init.syncLog }),
           history: createHistory<ChatMessage>({ compare: compareMessages, limit: config.historyLimit }),
           signer: createSigner(privateKey, network.peerId),
           verifier: createVerifier(),

@@ -19,6 +19,7 @@ export {
   type ChatServiceInit,
   type MessageOrigin,
   type RoomPeer,
+  type SendOptions,
   type StartReport,
   type ChatStatus
 } from './service.js'

@@ -18,6 +18,15 @@ import type { HybridClock } from './clock.js'
 import type { MessageSigner, MessageVerifier } from './signature.js'
 import { HistorySync, type HistorySyncInit, type RoomSyncStatus } from './history-sync.js'
 
+export interface SendOptions {
+  /**
+   * Resolve only once the message is durably in chat.log (default true). The terminal passes false:
+   * it shows nothing for the sync, and waiting for one per line capped piped input at one message
+   * per disk sync.
+   */
+  durable?: boolean
+}
+
 /** Where a message came from. */
 export type MessageOrigin = 'local' | 'live' | 'sync'
 
@@ -237,15 +246,17 @@ export class ChatService extends TypedEvents<ChatEvents> {
 
   /**
    * Sends a message to a room: signs it, writes it to chat.log, publishes it, and resolves once it
-   * is durably in chat.log. Throws StorageError (and sends nothing) if it cannot be written.
+   * is durably in chat.log (or, with `durable: false`, once it is published). Throws StorageError
+   * (and sends nothing) if it cannot be written.
    *
    * Publishing waits for the write, not for fdatasync: a written line survives the process dying,
    * and the disk sync (p99 about 8 ms on the benchmark machine) was most of a message's latency at
    * N=2. Signing, the seq and the write happen in one synchronous step, so two sends never share
    * a seq. Only a power cut between the write and the sync can lose a message that peers got; its
-   * ID is a hash of its content, so a seq used again after that is still a different message.
+   * ID is a hash of its content, so a seq used again after that is still a different message. A
+   * failed sync is reported as a store problem either way.
    */
-  async send(room: string, text: string): Promise<ChatMessage> {
+  async send(room: string, text: string, options: SendOptions = {}): Promise<ChatMessage> {
     const r = normalizeRoom(room)
     if (!this.joined.includes(r)) throw new NotInRoomError(`you are not in #${r} (use /join ${r})`)
     const body = normalizeText(text)
@@ -265,14 +276,13 @@ export class ChatService extends TypedEvents<ChatEvents> {
       }
     )
     this.emit('message:new', { message, origin: 'local', own: true })
-    const job = Promise.all([published, durable]).then(() => {})
-    this.sending = job.catch(() => {})
-    try {
-      await job
-    } catch (err) {
+    const saved = durable.catch((err: unknown) => {
       // Written and sent, but the disk did not confirm it: it is in chat.log unless the power fails.
       this.emit('store:problem', { message: `message sent, but ${(err as Error).message}` })
-    }
+    })
+    // stop() waits for the publish; closing chat.log then runs the sync this line may still wait for.
+    this.sending = published
+    await (options.durable === false ? published : Promise.all([published, saved]))
     return message
   }
 

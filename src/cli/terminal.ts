@@ -359,7 +359,8 @@ export class Terminal extends TypedEvents<TerminalEvents> {
           this.prompt()
           return
         case 'message':
-          await this.chat.send(this.current, cmd.text)
+          // Published is enough: the next line must not wait for a disk sync (service.ts).
+          await this.chat.send(this.current, cmd.text, { durable: false })
           return
         case 'help':
           this.print(renderHelp())

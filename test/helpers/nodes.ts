@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { App, type NetworkTuning } from '../../src/app.js'
 import { parseArgs, type Config } from '../../src/config.js'
 import type { ChatEvents, ChatMessage, ChatService, MessageOrigin } from '../../src/chat/index.js'
+import type { ChatLogInit } from '../../src/store/index.js'
 import { nextEvent } from './wait.js'
 
 /** Fast timings for nodes on loopback; the health check stays lenient so a busy machine keeps its peers. */
@@ -33,6 +34,8 @@ export interface NodeOptions {
   /** Reuse this data dir (restart); otherwise a new temporary one. */
   dataDir?: string
   tuning?: NetworkTuning
+  /** fdatasync chat.log (default false: tests do not need the disk) and its batching delays. */
+  log?: Pick<ChatLogInit, 'linger' | 'syncDelay'> & { sync?: boolean }
 }
 
 export interface Received {
@@ -92,7 +95,8 @@ export async function createNode(t: TestContext, options: NodeOptions = {}): Pro
   const app = await App.create({
     config: nodeConfig({ ...options, dataDir }),
     terminal: false,
-    syncLog: false,
+    syncLog: options.log?.sync ?? false,
+    log: options.log,
     network: { ...FAST_TUNING, ...options.tuning }
   })
   t.after(async () => {

@@ -103,3 +103,24 @@ void test('two nodes started on the same data dir both run, each in its own fold
   assert.equal((await logIds(two.app.logPath)).length, 2)
   assert.equal((await readFile(join(dir, 'lock'), 'utf8').catch(() => 'released')).trim(), 'released')
 })
+
+void test('a send the terminal makes (durable: false) resolves once published; a default send waits for the disk sync', async t => {
+  // A sync delay longer than the test: only stop() (which flushes chat.log) makes a line durable.
+  const node = await startNode(t, { log: { sync: true, syncDelay: 600_000 } })
+  let durableDone = false
+  const durable = node.app.chat.send('main', 'waits for the disk').then(() => (durableDone = true))
+  const published = await Promise.race([
+    node.app.chat.send('main', 'does not wait', { durable: false }).then(() => 'published'),
+    new Promise(resolve => setTimeout(resolve, 30_000, 'still waiting'))
+  ])
+  assert.equal(published, 'published', 'send with durable: false waited for the disk sync')
+  await new Promise(resolve => setImmediate(resolve))
+  assert.equal(durableDone, false, 'a default send resolved before its line was synced')
+  await node.app.stop()
+  await durable
+  const lines = (await readFile(join(node.dataDir, 'chat.log'), 'utf8')).split('\n').filter(l => l !== '')
+  assert.deepEqual(
+    lines.map(l => (JSON.parse(l) as { text: string }).text),
+    ['waits for the disk', 'does not wait']
+  )
+})

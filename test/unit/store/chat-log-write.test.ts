@@ -33,6 +33,35 @@ void test('a write takes the lingering lines with it, before its own', async t =
   await Promise.all([later, durable])
 })
 
+/** Whether a promise has settled, after everything already queued has run. */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false
+  void p.then(
+    () => (done = true),
+    () => (done = true)
+  )
+  await new Promise(resolve => setImmediate(resolve))
+  return done
+}
+
+void test('lines written within the sync delay wait for one sync together, and flush starts it at once', async t => {
+  const { log, path } = await loadedLog(t, { syncDelay: 60_000 })
+  const first = log.write({ n: 1 }).durable
+  const second = log.write({ n: 2 }).durable
+  assert.equal(readFileSync(path, 'utf8'), '{"n":1}\n{"n":2}\n', 'written at once, whatever the sync delay')
+  assert.equal(await settled(first), false, 'the first line waits out the delay')
+  assert.equal(await settled(second), false)
+  await log.flush()
+  assert.equal(await settled(first), true, 'flush did not wait out the delay')
+  assert.equal(await settled(second), true)
+})
+
+void test('with a short sync delay, a written line becomes durable without a flush', async t => {
+  const { log } = await loadedLog(t, { syncDelay: 5 })
+  await Promise.all([log.write({ n: 1 }).durable, log.write({ n: 2 }).durable])
+  await log.write({ n: 3 }).durable
+})
+
 void test('a full disk refuses the write with StorageError, keeps what was written, and the log works again', async t => {
   const disk = await tinyDisk(t, '16k')
   if (disk == null) return
