@@ -18,3 +18,9 @@ void test('a node grafts fewer peers than the gossipsub default of 6 but keeps u
   assert.ok(o.Dlazy < 6)
   assert.ok(o.gossipFactor < 0.25)
 })
+
+void test('the message cache announces no more heartbeats than it keeps, and keeps fewer than the default 5', () => {
+  const o = lanGossipOptions()
+  assert.ok(o.mcacheGossip >= 1 && o.mcacheGossip <= o.mcacheLength, 'gossipsub requires 1 <= mcacheGossip <= mcacheLength')
+  assert.ok(o.mcacheLength < 5)
+})
