@@ -6,6 +6,7 @@
 // its own location (package.json for the version, frontend/) resolve the same way.
 import { build } from 'esbuild'
 import { codeUnitCompare } from './code-unit-compare.mjs'
+import { gossipsubUnscoredDeliveries } from './gossipsub-unscored-deliveries.mjs'
 import { lpDecoderFastPath } from './lp-decoder-fast-path.mjs'
 import { morticeOneProcess } from './mortice-one-process.mjs'
 import { noiseNodeCrypto } from './noise-node-crypto.mjs'
@@ -27,14 +28,16 @@ await build({
   // default crypto instantiates WebAssembly nobody uses (see noise-node-crypto.mjs); TCP wrote each
   // Noise frame with two system calls (see tcp-one-write.mjs); mortice loaded node:cluster to learn
   // that it is not a cluster worker (see mortice-one-process.mjs); yamux sent a window update back
-  // for every frame it received (see yamux-half-window.mjs).
+  // for every frame it received (see yamux-half-window.mjs); gossipsub kept a peer-score record of
+  // every message for two minutes that no score used (see gossipsub-unscored-deliveries.mjs).
   plugins: [
     codeUnitCompare({ expected: 4 }),
     lpDecoderFastPath(),
     noiseNodeCrypto(),
     tcpOneWrite(),
     morticeOneProcess(),
-    yamuxHalfWindow()
+    yamuxHalfWindow(),
+    gossipsubUnscoredDeliveries()
   ],
   // A few dependencies are CommonJS and call require(); give the ES module bundle one.
   banner: { js: "import { createRequire as __lanChatRequire } from 'node:module'; const require = __lanChatRequire(import.meta.url);" }
