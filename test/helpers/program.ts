@@ -25,6 +25,8 @@ export interface ProgramOptions {
   env?: Record<string, string>
   /** Run the file itself, as the installed `lan-chat` command does, so its #! line (and the V8 flags on it) applies. */
   asInstalled?: boolean
+  /** Run this command line with `sh -c` in the project folder instead (the args are appended), as npm runs a script. */
+  shell?: string
 }
 
 export interface Line {
@@ -64,8 +66,19 @@ interface Waiter {
   resolve: (line: Line) => void
 }
 
+/** One shell word, quoted. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`
+}
+
 export function startProgram(options: ProgramOptions): Program {
-  const program = options.asInstalled === true ? [BIN] : [process.execPath, BIN]
+  const program =
+    options.shell != null
+      ? ['sh', '-c', `cd ${shellQuote(ROOT)} && ${options.shell} ${options.args.map(shellQuote).join(' ')}`]
+      : options.asInstalled === true
+        ? [BIN]
+        : [process.execPath, BIN]
+  if (options.shell != null) options = { ...options, args: [] }
   const cmd = options.ns != null ? 'ip' : program[0]
   // `ip netns exec` execs the program in place, so the child's PID is the program's PID.
   const args = options.ns != null ? ['netns', 'exec', options.ns, ...program, ...options.args] : [...program.slice(1), ...options.args]

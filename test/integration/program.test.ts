@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startProgram, BIN, ROOT, type Program } from '../helpers/program.js'
 import { shebangNodeFlags } from '../../bench/lib/systems.js'
@@ -156,4 +156,35 @@ void test('the installed command runs through its own #! line, with the node fla
   const cmdline = (await readFile(`/proc/${p.pid}/cmdline`, 'utf8')).split('\0')
   for (const flag of flags) assert.ok(cmdline.includes(flag), `${flag} in ${cmdline.join(' ')}`)
   assert.equal(await p.stop('SIGTERM'), 0)
+})
+
+/** PIDs of running processes whose command line contains `needle`. */
+async function processesWith(needle: string): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if ((await readFile(`/proc/${entry}/cmdline`, 'utf8')).includes(needle)) pids.push(Number(entry))
+    } catch {}
+  }
+  return pids
+}
+
+void test('npm start: SIGTERM to the shell npm runs the script in stops the node itself (the script execs it)', async t => {
+  const start = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  // npm runs `sh -c "<script> <args>"`; the build step is left out here (the test runs the built bundle).
+  const afterBuild = start.replace(/^npm run build --silent && /, '')
+  assert.notEqual(afterBuild, start, `the start script builds first: ${start}`)
+  const dir = await tempDataDir(t)
+  const p = startProgram({
+    shell: afterBuild,
+    args: ['--no-mdns', '--host', '127.0.0.1', '--port', '0', '--data-dir', dir, '--nick', 'npm']
+  })
+  t.after(async () => {
+    await p.stop('SIGKILL')
+    for (const pid of await processesWith(dir)) process.kill(pid, 'SIGKILL')
+  })
+  await p.waitFor(/Type a message/, START_MS)
+  assert.equal(await p.stop('SIGTERM'), 0, 'the shell exits 0: it has become the node, which stopped cleanly')
+  assert.deepEqual(await processesWith(dir), [], 'no node is left running with this data dir')
 })
