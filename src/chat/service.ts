@@ -126,6 +126,7 @@ export class ChatService extends TypedEvents<ChatEvents> {
   private readonly sync?: HistorySync
   /** History sync state and rounds; see ChatSyncEvents. */
   readonly syncEvents = new TypedEvents<ChatSyncEvents>()
+  /** The last send's publish (it never rejects); stop() waits for it before chat.log closes. */
   private sending: Promise<unknown> = Promise.resolve()
   private unsaved: ChatMessage[] = []
   /** Messages taken on their connection's word (see receive()); their signature is checked before they are served. */

@@ -72,18 +72,23 @@ function shellQuote(word: string): string {
 }
 
 export function startProgram(options: ProgramOptions): Program {
+  // With `shell`, the args are part of the command line, as npm appends them to a script.
   const program =
     options.shell != null
-      ? ['sh', '-c', `cd ${shellQuote(ROOT)} && ${options.shell} ${options.args.map(shellQuote).join(' ')}`]
+      ? ['sh', '-c', [options.shell, ...options.args.map(shellQuote)].join(' ')]
       : options.asInstalled === true
         ? [BIN]
         : [process.execPath, BIN]
-  if (options.shell != null) options = { ...options, args: [] }
+  const programArgs = options.shell != null ? [] : options.args
   const cmd = options.ns != null ? 'ip' : program[0]
   // `ip netns exec` execs the program in place, so the child's PID is the program's PID.
-  const args = options.ns != null ? ['netns', 'exec', options.ns, ...program, ...options.args] : [...program.slice(1), ...options.args]
+  const args = options.ns != null ? ['netns', 'exec', options.ns, ...program, ...programArgs] : [...program.slice(1), ...programArgs]
   const startedAt = Date.now()
-  const proc = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: 'pipe' })
+  const proc = spawn(cmd, args, {
+    cwd: options.shell != null ? ROOT : undefined,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    stdio: 'pipe'
+  })
   let out = ''
   let partial = ''
   let err = ''
