@@ -44,6 +44,9 @@ export function createHistory<T extends HistoryEntry>(init: HistoryInit<T>): His
   const byRoom = new Map<string, T[]>()
   const seqs = new Map<string, number>()
   const roomSeqs = new Map<string, number>()
+  // One string per author for all of its messages: each decoded message brings its own copy of
+  // the author's peer ID (72 bytes), and a room holds thousands of messages from a few authors.
+  const authors = new Map<string, string>()
 
   function insertionIndex(list: T[], m: T): number {
     let lo = 0
@@ -71,6 +74,9 @@ export function createHistory<T extends HistoryEntry>(init: HistoryInit<T>): His
       const at = insertionIndex(list, m)
       list.splice(at, 0, m)
       byId.set(m.id, m)
+      const author = authors.get(m.from)
+      if (author === undefined) authors.set(m.from, m.from)
+      else m.from = author
       if (m.seq > (seqs.get(m.from) ?? 0)) seqs.set(m.from, m.seq)
       const key = `${m.room}\n${m.from}`
       if (m.seq > (roomSeqs.get(key) ?? 0)) roomSeqs.set(key, m.seq)
