@@ -32,6 +32,20 @@ export const LAN_GOSSIP_FACTOR = 0.1
 export const LAN_MCACHE_LENGTH = 2
 export const LAN_MCACHE_GOSSIP = 1
 
+/**
+ * gossipsub's key for a message ID in its caches (seen, message cache, IWANT tracking): the ID in
+ * base64 without padding, as gossipsub's own default writes it, but through Buffer's native
+ * encoder. The default appends one character per 6 bits in JavaScript: 2.7 % of the bytes a node
+ * allocated under load (heap sampling, two nodes exchanging 1,600 messages a second), called for
+ * every message sent and received. Only this node sees these strings; peers exchange the bytes.
+ */
+export function messageIdToString(id: Uint8Array): string {
+  const s = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64')
+  let end = s.length
+  while (end > 0 && s.charCodeAt(end - 1) === 61 /* = */) end--
+  return end === s.length ? s : s.slice(0, end)
+}
+
 export interface LanGossipOptions {
   D: number
   Dlo: number
@@ -42,6 +56,7 @@ export interface LanGossipOptions {
   gossipFactor: number
   mcacheLength: number
   mcacheGossip: number
+  msgIdToStrFn: (id: Uint8Array) => string
 }
 
 /** The gossipsub options above, to spread into `gossipsub({...})`. */
@@ -55,6 +70,7 @@ export function lanGossipOptions(): LanGossipOptions {
     Dlazy: LAN_GOSSIP_DLAZY,
     gossipFactor: LAN_GOSSIP_FACTOR,
     mcacheLength: LAN_MCACHE_LENGTH,
-    mcacheGossip: LAN_MCACHE_GOSSIP
+    mcacheGossip: LAN_MCACHE_GOSSIP,
+    msgIdToStrFn: messageIdToString
   }
 }
