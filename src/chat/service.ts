@@ -129,6 +129,8 @@ export class ChatService extends TypedEvents<ChatEvents> {
   /** The last send's publish (it never rejects); stop() waits for it before chat.log closes. */
   private sending: Promise<unknown> = Promise.resolve()
   private unsaved: ChatMessage[] = []
+  /** The batch of received messages chat.log is writing now, and the promise they share. */
+  private writing?: { promise: Promise<void>; messages: ChatMessage[] }
   /** Messages taken on their connection's word (see receive()); their signature is checked before they are served. */
   private readonly unverified = new WeakSet<ChatMessage>()
   /** Messages whose author's signature turned out wrong: shown here, never served to anyone. */
@@ -268,7 +270,7 @@ export class ChatService extends TypedEvents<ChatEvents> {
     const { durable } = this.c.log.write(toRecord(message))
     this.c.history.add(message)
     // The disk took this line: received messages it refused before can be written now.
-    if (this.unsaved.length > 0) void this.persist()
+    if (this.unsaved.length > 0) this.persist()
     const published = this.c.network.publish(r, encodeMessage(message)).then(
       () => {},
       (err: unknown) => {
@@ -337,29 +339,46 @@ export class ChatService extends TypedEvents<ChatEvents> {
     this.c.clock.observe(message)
     // Older than everything a full room keeps (history limit): dropped at once, nothing to show.
     if (this.c.history.add(message) < 0) return false
-    void this.persist(message)
+    this.persist(message)
     this.learnNick(message)
     this.emit('message:new', { message, origin, own: message.from === this.peerId })
     return true
   }
 
-  /** Writes a received message; on failure keeps it to retry with the next write. */
-  private async persist(message?: ChatMessage): Promise<void> {
-    const batch = [...this.unsaved.splice(0), ...(message == null ? [] : [message])]
-    const results = await Promise.allSettled(
-      batch.map(async m => {
-        // Its peers hold it too: it may wait a moment to be written with others (chat-log.ts).
-        await this.c.log.append(toRecord(m), 'later')
-      })
-    )
-    const failed = batch.filter((_, i) => results[i].status === 'rejected')
-    if (failed.length > 0) {
-      this.unsaved.push(...failed)
-      const reason = (results.find(r => r.status === 'rejected') as PromiseRejectedResult).reason as Error
-      this.emit('store:problem', {
-        message: `${reason instanceof StorageError ? reason.message : String(reason)} (${this.unsaved.length} message(s) kept in memory, retried with the next write)`
-      })
+  /**
+   * Writes received messages: any a failed write left in memory, then `message`. Lines that wait
+   * to be written together share one promise (chat-log.ts), and this watches each batch once, not
+   * each message; a failed batch is kept to retry with the next write.
+   */
+  private persist(message?: ChatMessage): void {
+    if (this.unsaved.length > 0) {
+      const again = this.unsaved
+      this.unsaved = []
+      for (const m of again) this.persistOne(m)
     }
+    if (message != null) this.persistOne(message)
+  }
+
+  private persistOne(message: ChatMessage): void {
+    // Its peers hold it too: it may wait a moment to be written with others (chat-log.ts).
+    const written = this.c.log.append(toRecord(message), 'later')
+    if (written !== this.writing?.promise) {
+      const batch = { promise: written, messages: [] as ChatMessage[] }
+      this.writing = batch
+      written.then(
+        () => {
+          if (this.writing === batch) this.writing = undefined
+        },
+        (reason: unknown) => {
+          if (this.writing === batch) this.writing = undefined
+          this.unsaved.push(...batch.messages)
+          this.emit('store:problem', {
+            message: `${reason instanceof StorageError ? reason.message : String(reason)} (${this.unsaved.length} message(s) kept in memory, retried with the next write)`
+          })
+        }
+      )
+    }
+    this.writing.messages.push(message)
   }
 
   /** Messages of a room, oldest first. */

@@ -18,6 +18,9 @@
  * received from the room, which its peers also hold) waits up to `linger` ms for company, so under
  * load the node writes and syncs once per linger instead of once per message (chat.log writes were
  * the largest item of a receiving node's profile); a `write()` takes every lingering line with it.
+ * The lines that linger together share one promise: under load a node receives hundreds of
+ * messages a second, and a promise and two callbacks per line lived through the linger and the
+ * sync, long enough for V8 to move them to the old generation as garbage.
  * A failed write (full disk) throws or rejects with StorageError, the part of it that made it to
  * the file is cut off again, and the log stays usable.
  *
@@ -89,7 +92,10 @@ export interface ChatLog {
    * the line survives the process dying. Throws StorageError if it cannot be written.
    */
   write: (value: unknown) => Written
-  /** Appends one object as a line; resolves when it is durable. */
+  /**
+   * Appends one object as a line; resolves when it is durable. `later` lines that wait together
+   * get the same promise (compare it to tell batches apart).
+   */
   append: (value: unknown, urgency?: AppendUrgency) => Promise<void>
   /** Writes lingering lines and waits until everything written is durable. */
   flush: () => Promise<void>
@@ -102,8 +108,23 @@ interface Waiter {
   reject: (err: Error) => void
 }
 
+/** Lines waiting for company, and the one promise they share. */
 interface Lingering extends Waiter {
-  line: string
+  lines: string[]
+  promise: Promise<void>
+}
+
+function lingeringBatch(): Lingering {
+  let resolve!: () => void
+  let reject!: (err: Error) => void
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  // Callers that append and never look at the outcome must not turn a failed write into an
+  // unhandled rejection; those that do look still see it.
+  promise.catch(() => {})
+  return { lines: [], promise, resolve, reject }
 }
 
 const datasyncFd = promisify(fdatasync)
@@ -118,7 +139,7 @@ export function createChatLog(init: ChatLogInit): ChatLog {
   let fd: number | undefined
   /** The file's length as this log wrote it (it is the only writer: the data folder is locked). */
   let size: number | undefined
-  let lingering: Lingering[] = []
+  let lingering: Lingering | undefined
   let lingerTimer: ReturnType<typeof setTimeout> | undefined
   /** Written lines waiting for an fdatasync that starts after their write. */
   let unsynced: Waiter[] = []
@@ -224,24 +245,23 @@ export function createChatLog(init: ChatLogInit): ChatLog {
       lingerTimer = undefined
     }
     const batch = lingering
-    lingering = []
+    lingering = undefined
+    const lines = batch?.lines ?? []
+    if (line != null) lines.push(line)
     try {
-      writeLines(line == null ? batch.map(l => l.line) : [...batch.map(l => l.line), line])
+      writeLines(lines)
     } catch (err) {
-      for (const l of batch) l.reject(err as Error)
+      batch?.reject(err as Error)
       throw err
     }
-    if (batch.length > 0) {
-      const durable = whenDurable()
-      for (const l of batch) durable.then(l.resolve, l.reject)
-    }
+    if (batch != null) whenDurable().then(batch.resolve, batch.reject)
   }
 
   function writeLingering(): void {
     try {
       writeWithLingering()
     } catch {
-      // Each lingering append was rejected with the error.
+      // The lingering appends' promise was rejected with the error.
     }
   }
 
@@ -252,7 +272,7 @@ export function createChatLog(init: ChatLogInit): ChatLog {
   }
 
   async function settle(): Promise<void> {
-    if (lingering.length > 0) writeLingering()
+    if (lingering != null) writeLingering()
     // A sync waiting out its delay starts now: whoever settles wants it done.
     while (syncing != null || syncTimer != null) {
       if (syncing == null) startSync()
@@ -306,13 +326,20 @@ export function createChatLog(init: ChatLogInit): ChatLog {
       return { records, problems }
     },
     write,
-    async append(value, urgency = 'now') {
-      if (urgency === 'now' || linger <= 0) return await write(value).durable
-      if (closed) throw new StorageError('chat.log is closed')
-      return await new Promise<void>((resolve, reject) => {
-        lingering.push({ line: JSON.stringify(value) + '\n', resolve, reject })
-        lingerTimer ??= setTimeout(writeLingering, linger)
-      })
+    append(value, urgency = 'now') {
+      try {
+        if (urgency === 'now' || linger <= 0) return write(value).durable
+        if (closed) throw new StorageError('chat.log is closed')
+        const line = JSON.stringify(value) + '\n'
+        if (lingering == null) {
+          lingering = lingeringBatch()
+          lingerTimer = setTimeout(writeLingering, linger)
+        }
+        lingering.lines.push(line)
+        return lingering.promise
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new StorageError(String(err)))
+      }
     },
     async flush() {
       await settle()

@@ -33,6 +33,20 @@ void test('a write takes the lingering lines with it, before its own', async t =
   await Promise.all([later, durable])
 })
 
+void test('lines that linger together share one promise; the next batch gets its own', async t => {
+  const { log, path } = await loadedLog(t, { linger: 60_000 })
+  const first = log.append({ n: 1 }, 'later')
+  const second = log.append({ n: 2 }, 'later')
+  assert.equal(first, second, 'one promise for the lines waiting together')
+  await log.flush()
+  assert.equal(readFileSync(path, 'utf8'), '{"n":1}\n{"n":2}\n')
+  await first
+  const third = log.append({ n: 3 }, 'later')
+  assert.notEqual(third, first, 'a line after the write starts a new batch')
+  await log.flush()
+  await third
+})
+
 /** Whether a promise has settled, after everything already queued has run. */
 async function settled(p: Promise<unknown>): Promise<boolean> {
   let done = false
@@ -75,6 +89,9 @@ void test('a full disk refuses the write with StorageError, keeps what was writt
   await disk.fill()
   assert.throws(() => log.write({ n: 2, text: 'x'.repeat(20_000) }), StorageError)
   await assert.rejects(log.append({ n: 3, text: 'y'.repeat(20_000) }, 'later'), StorageError)
+  // A batch nobody watches fails quietly (no unhandled rejection, which would end the process).
+  void log.append({ n: 3, text: 'w'.repeat(20_000) }, 'later')
+  await log.flush().catch(() => {})
   await disk.free()
   await log.write({ n: 4 }).durable
   await log.close()
