@@ -46,11 +46,12 @@
  *   and without the flag in turn: memory idle / under load N=2 53.3 / 81.2 → 53.1 / 75.7 MB,
  *   N=10 57.7 / 73.5–73.7 → 53.3 / 67.7–67.8, N=30 63.5 / 72.1 → 58.3 / 66.3, N=40 66.5 / 73.9 →
  *   59.9 / 63.9; CPU per 1,000 delivered N=2 693 → 760 ms, N=10 512–586 → 558–569, N=30
- *   1337 → 1231 (the benchmark's load phases are seconds long, and compiling cost more than the
- *   optimised code saved), latency and rates within the run-to-run spread (N=10 rate 500–600 →
- *   500), history sync 1671 → 1537 ms (median of 3). Under sustained heavy load the optimised code
- *   does win: two nodes on loopback exchanging 1,600 messages a second for 15 s used 0.50 → 0.61 ms
- *   of CPU per message (peak 89 → 80 MB). A chat's load is far below that.
+ *   1337 → 1231, N=40 1171 → 1451 (the benchmark's load phases are seconds long, and compiling
+ *   cost about what the optimised code saved), latency and rates within the run-to-run spread
+ *   (N=10 rate 500–600 → 500), history sync 1671 → 1537 ms (median of 3). Under sustained heavy
+ *   load the optimised code does win: two nodes on loopback exchanging 1,600 messages a second for
+ *   15 s used 0.50 → 0.61 ms of CPU per message (peak 89 → 80 MB). A chat's load is far below that.
+ *   Drop the flag if a node must carry that kind of load for long.
  */
 import '../polyfills.js'
 import { basename } from 'node:path'
