@@ -371,7 +371,8 @@ export class ChatService extends TypedEvents<ChatEvents> {
         },
         (reason: unknown) => {
           if (this.writing === batch) this.writing = undefined
-          this.unsaved.push(...batch.messages)
+          // A loop, not push(...): a long outage can leave more messages than a call takes arguments.
+          for (const m of batch.messages) this.unsaved.push(m)
           this.emit('store:problem', {
             message: `${reason instanceof StorageError ? reason.message : String(reason)} (${this.unsaved.length} message(s) kept in memory, retried with the next write)`
           })
