@@ -35,7 +35,7 @@ export const LAN_MCACHE_GOSSIP = 1
 /**
  * gossipsub's key for a message ID in its caches (seen for 2 minutes, message cache, IWANT
  * tracking): the ID in base64, through Buffer's native encoder. gossipsub's default appends one
- * character per 6 bits in JavaScript (2.7 % of the bytes a node allocated under load, two nodes
+ * character per 6 bits in JavaScript (3 % of the bytes a node allocated under load, two nodes
  * exchanging 1,600 messages a second) and then cuts off a prefix, which kept a 32-byte slice and
  * its 64-byte parent string per message in the seen cache; this is one flat 64-byte string. Only
  * this node sees these keys; peers exchange the ID's bytes.
