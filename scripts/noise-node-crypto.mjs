@@ -26,7 +26,10 @@ export function noiseNodeCrypto() {
       })
       build.onLoad({ filter: DEFAULT_CRYPTO }, () => {
         replaced++
-        return { contents: `export { nodeNoiseCrypto as defaultCrypto } from ${JSON.stringify(OURS)}\n`, loader: 'js' }
+        return {
+          contents: `import { createNodeNoiseCrypto } from ${JSON.stringify(OURS)}\nexport const defaultCrypto = createNodeNoiseCrypto()\n`,
+          loader: 'js'
+        }
       })
       build.onEnd(async result => {
         if (result.errors.length > 0) return

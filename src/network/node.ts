@@ -12,7 +12,7 @@ import type { ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { mdnsServiceTag } from './topics.js'
 import { lanDiscovery, type LanDiscovery } from './discovery.js'
 import { lanGossipOptions } from './tuning.js'
-import { nodeNoiseCrypto } from './noise-crypto.js'
+import { createNodeNoiseCrypto } from './noise-crypto.js'
 
 /**
  * The longest gap between a node's mDNS queries (discovery.ts backs off to it from 1 s). A query
@@ -104,7 +104,7 @@ export async function createChatLibp2p(init: NodeInit): Promise<ChatLibp2p> {
     addresses: { listen: [`/ip4/${init.host}/tcp/${init.port}`] },
     transports: [tcp()],
     // node:crypto instead of noise's WebAssembly for small frames: 3 MB less per node (noise-crypto.ts).
-    connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })],
+    connectionEncrypters: [noise({ crypto: createNodeNoiseCrypto() })],
     // health.ts pings a connection only when it has been silent (yamux PING frames); yamux's own
     // keep-alive would PING every connection every 30 s on top, whether it carried traffic or not.
     streamMuxers: [yamux({ enableKeepAlive: false })],

@@ -13,6 +13,15 @@
  * The bundle (scripts/bundle.mjs, scripts/noise-node-crypto.mjs) also leaves the WebAssembly
  * modules out, so they are never instantiated.
  *
+ * Keys: OpenSSL parses a DER-wrapped X25519 private key slowly (320 µs here, against 31 µs for the
+ * Diffie-Hellman itself), and a handshake made three of them, a public key each (71 µs) and a key
+ * pair exported as DER (120 µs): 1.5 ms per handshake and side, when a node joining a 40-node LAN
+ * makes 40 handshakes while each of the 40 makes one, on the same two cores. Now a key pair is
+ * generated as JWK (raw bytes, 32 µs), its private key object made once and kept, by the array noise holds the
+ * key in (a WeakMap, so it goes with the handshake); a peer's public key is imported as JWK (6 µs).
+ * A key seen for the first time (the static key, once) still goes through DER. 0.17 ms per
+ * handshake and side (`createNodeNoiseCrypto` makes one cache per node).
+ *
  * Same algorithms, same bytes on the wire as every other Noise implementation:
  * test/unit/network/noise-crypto.test.ts checks each function against the library's pure-JS one.
  */
@@ -24,7 +33,9 @@ import {
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
-  hkdfSync
+  hkdfSync,
+  type JsonWebKey,
+  type KeyObject
 } from 'node:crypto'
 import type { ICryptoInterface } from '@libp2p/noise'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -33,9 +44,8 @@ const CHACHA_POLY1305 = 'chacha20-poly1305'
 const TAG_BYTES = 16
 const HKDF_OUTPUT_BYTES = 96
 const EMPTY = new Uint8Array(0)
-/** DER prefixes that wrap a raw 32-byte X25519 key as PKCS#8 (private) and SPKI (public). */
+/** The DER prefix that wraps a raw 32-byte X25519 private key as PKCS#8. */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex')
-const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex')
 
 type Bytes = Uint8Array | Uint8ArrayList
 
@@ -48,64 +58,98 @@ function flat(data: Bytes): Uint8Array {
   return data instanceof Uint8Array ? data : data.subarray()
 }
 
-function privateKeyObject(raw: Bytes): ReturnType<typeof createPrivateKey> {
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, flat(raw)]), format: 'der', type: 'pkcs8' })
+function derPrivateKey(raw: Uint8Array): KeyObject {
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' })
 }
 
-function publicKeyObject(raw: Bytes): ReturnType<typeof createPublicKey> {
-  return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, flat(raw)]), format: 'der', type: 'spki' })
+function publicKeyObject(raw: Bytes): KeyObject {
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(flat(raw)).toString('base64url') }, format: 'jwk' })
 }
 
-/** Noise's crypto on node:crypto; plain functions (noise calls them unbound). */
-export const nodeNoiseCrypto: ICryptoInterface = {
-  hashSHA256(data) {
-    const hash = createHash('sha256')
-    for (const part of parts(data)) hash.update(part)
-    return hash.digest()
-  },
+/** generateKeyPairSync with JWK encodings, which Node has (since 15.12) and @types/node leaves out. */
+const generateJwkPair = generateKeyPairSync as unknown as (
+  type: 'x25519',
+  options: { publicKeyEncoding: object; privateKeyEncoding: object }
+) => { publicKey: JsonWebKey; privateKey: JsonWebKey }
 
-  getHKDF(ck, ikm) {
-    // HKDF-Extract with the chaining key as salt, then Expand with empty info: Noise's HKDF.
-    const okm = new Uint8Array(hkdfSync('sha256', ikm, ck, EMPTY, HKDF_OUTPUT_BYTES))
-    return [okm.subarray(0, 32), okm.subarray(32, 64), okm.subarray(64, 96)]
-  },
+/** A private key's object, kept with the bytes it was made from (checked on every use). */
+interface HeldKey {
+  raw: Buffer
+  key: KeyObject
+}
 
-  generateX25519KeyPair() {
-    const { publicKey, privateKey } = generateKeyPairSync('x25519', {
-      publicKeyEncoding: { type: 'spki', format: 'der' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'der' }
-    })
-    return { publicKey: publicKey.subarray(SPKI_PREFIX.length), privateKey: privateKey.subarray(PKCS8_PREFIX.length) }
-  },
+/** Noise's crypto on node:crypto, with its own key cache; plain functions (noise calls them unbound). */
+export function createNodeNoiseCrypto(): ICryptoInterface {
+  const held = new WeakMap<Uint8Array, HeldKey>()
 
-  generateX25519KeyPairFromSeed(seed) {
-    const publicKey = createPublicKey(privateKeyObject(seed)).export({ type: 'spki', format: 'der' }).subarray(SPKI_PREFIX.length)
-    return { publicKey, privateKey: seed }
-  },
+  function hold(raw: Uint8Array, key: KeyObject): KeyObject {
+    held.set(raw, { raw: Buffer.from(raw), key })
+    return key
+  }
 
-  generateX25519SharedKey(privateKey, publicKey) {
-    return diffieHellman({ privateKey: privateKeyObject(privateKey), publicKey: publicKeyObject(publicKey) })
-  },
+  function privateKeyObject(raw: Bytes): KeyObject {
+    if (!(raw instanceof Uint8Array)) return derPrivateKey(raw.subarray())
+    const h = held.get(raw)
+    // Noise never changes a key's bytes in place; if anything did, the key is made again.
+    if (h != null && h.raw.equals(raw)) return h.key
+    return hold(raw, derPrivateKey(raw))
+  }
 
-  chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
-    const cipher = createCipheriv(CHACHA_POLY1305, k, nonce, { authTagLength: TAG_BYTES })
-    cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
-    const out: Uint8Array[] = []
-    for (const part of parts(plaintext)) out.push(cipher.update(part))
-    out.push(cipher.final(), cipher.getAuthTag())
-    return Buffer.concat(out, plaintext.byteLength + TAG_BYTES)
-  },
+  return {
+    hashSHA256(data) {
+      const hash = createHash('sha256')
+      for (const part of parts(data)) hash.update(part)
+      return hash.digest()
+    },
 
-  // `dst` (room the caller offers for the plaintext) is left unused: node:crypto always allocates.
-  chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k) {
-    const length = ciphertext.byteLength - TAG_BYTES
-    const decipher = createDecipheriv(CHACHA_POLY1305, k, nonce, { authTagLength: TAG_BYTES })
-    decipher.setAAD(ad, { plaintextLength: length })
-    decipher.setAuthTag(ciphertext.subarray(length))
-    const out: Uint8Array[] = []
-    const body = ciphertext instanceof Uint8Array ? ciphertext.subarray(0, length) : ciphertext.sublist(0, length)
-    for (const part of parts(body)) out.push(decipher.update(part))
-    out.push(decipher.final())
-    return out.length === 2 && out[1].byteLength === 0 ? out[0] : Buffer.concat(out, length)
+    getHKDF(ck, ikm) {
+      // HKDF-Extract with the chaining key as salt, then Expand with empty info: Noise's HKDF.
+      const okm = new Uint8Array(hkdfSync('sha256', ikm, ck, EMPTY, HKDF_OUTPUT_BYTES))
+      return [okm.subarray(0, 32), okm.subarray(32, 64), okm.subarray(64, 96)]
+    },
+
+    generateX25519KeyPair() {
+      // Exported as JWK by the key generation itself, and imported again: exporting the key object
+      // generateKeyPairSync returns deadlocks Node 20 at random (a garbage collection during the
+      // export destroys the finished key generation job, which locks the key the export holds).
+      const { privateKey: jwk } = generateJwkPair('x25519', {
+        publicKeyEncoding: { type: 'spki', format: 'jwk' },
+        privateKeyEncoding: { type: 'pkcs8', format: 'jwk' }
+      })
+      const privateKey = Buffer.from(jwk.d ?? '', 'base64url')
+      hold(privateKey, createPrivateKey({ key: jwk, format: 'jwk' }))
+      return { publicKey: Buffer.from(jwk.x ?? '', 'base64url'), privateKey }
+    },
+
+    generateX25519KeyPairFromSeed(seed) {
+      const spki = createPublicKey(privateKeyObject(seed)).export({ type: 'spki', format: 'der' })
+      return { publicKey: spki.subarray(spki.byteLength - 32), privateKey: seed }
+    },
+
+    generateX25519SharedKey(privateKey, publicKey) {
+      return diffieHellman({ privateKey: privateKeyObject(privateKey), publicKey: publicKeyObject(publicKey) })
+    },
+
+    chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
+      const cipher = createCipheriv(CHACHA_POLY1305, k, nonce, { authTagLength: TAG_BYTES })
+      cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
+      const out: Uint8Array[] = []
+      for (const part of parts(plaintext)) out.push(cipher.update(part))
+      out.push(cipher.final(), cipher.getAuthTag())
+      return Buffer.concat(out, plaintext.byteLength + TAG_BYTES)
+    },
+
+    // `dst` (room the caller offers for the plaintext) is left unused: node:crypto always allocates.
+    chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k) {
+      const length = ciphertext.byteLength - TAG_BYTES
+      const decipher = createDecipheriv(CHACHA_POLY1305, k, nonce, { authTagLength: TAG_BYTES })
+      decipher.setAAD(ad, { plaintextLength: length })
+      decipher.setAuthTag(ciphertext.subarray(length))
+      const out: Uint8Array[] = []
+      const body = ciphertext instanceof Uint8Array ? ciphertext.subarray(0, length) : ciphertext.sublist(0, length)
+      for (const part of parts(body)) out.push(decipher.update(part))
+      out.push(decipher.final())
+      return out.length === 2 && out[1].byteLength === 0 ? out[0] : Buffer.concat(out, length)
+    }
   }
 }

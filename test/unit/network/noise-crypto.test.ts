@@ -1,9 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
 import { pureJsCrypto } from '@libp2p/noise'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { nodeNoiseCrypto } from '../../../src/network/noise-crypto.js'
+import { createNodeNoiseCrypto } from '../../../src/network/noise-crypto.js'
+
+const nodeNoiseCrypto = createNodeNoiseCrypto()
 
 // pureJsCrypto (@noble) is the library's reference implementation: same inputs, same bytes.
 const bytes = (x: Uint8Array | Uint8ArrayList): Uint8Array => (x instanceof Uint8Array ? Uint8Array.from(x) : x.subarray())
@@ -63,4 +66,52 @@ void test('ChaCha20-Poly1305 frames open on the other implementation, both ways,
     tampered[tampered.length >> 1] ^= 1
     assert.throws(() => nodeNoiseCrypto.chaCha20Poly1305Decrypt(tampered, nonce, ad, k))
   }
+})
+
+void test('a private key is used again from the cache only while its bytes are unchanged', () => {
+  const crypto = createNodeNoiseCrypto()
+  const ours = crypto.generateX25519KeyPair()
+  const theirs = pureJsCrypto.generateX25519KeyPair()
+  const expected = bytes(pureJsCrypto.generateX25519SharedKey(theirs.privateKey, ours.publicKey))
+  assert.deepEqual(bytes(crypto.generateX25519SharedKey(ours.privateKey, theirs.publicKey)), expected)
+  assert.deepEqual(bytes(crypto.generateX25519SharedKey(ours.privateKey, theirs.publicKey)), expected, 'the same array again')
+  // The same array, now holding another key: the secret is that key's, not the cached one's.
+  const other = pureJsCrypto.generateX25519KeyPair()
+  ours.privateKey.set(other.privateKey)
+  assert.deepEqual(
+    bytes(crypto.generateX25519SharedKey(ours.privateKey, theirs.publicKey)),
+    bytes(pureJsCrypto.generateX25519SharedKey(theirs.privateKey, other.publicKey))
+  )
+  // A seed's key, used twice.
+  const seed = randomBytes(32)
+  const fromSeed = crypto.generateX25519KeyPairFromSeed(seed)
+  for (let i = 0; i < 2; i++) {
+    assert.deepEqual(
+      bytes(crypto.generateX25519SharedKey(fromSeed.privateKey, theirs.publicKey)),
+      bytes(pureJsCrypto.generateX25519SharedKey(theirs.privateKey, fromSeed.publicKey))
+    )
+  }
+})
+
+void test('making many key pairs never hangs the process (Node 20 deadlocks exporting a freshly generated key object)', () => {
+  // A child that collects garbage every few allocations (and shifts where they fall), so that
+  // collections land inside key generation: exporting the key objects generateKeyPairSync returns
+  // hung this loop in 8 runs of 8. Done right it takes about 2 s.
+  const module = new URL('../../../src/network/noise-crypto.ts', import.meta.url).href
+  const script = `const { createNodeNoiseCrypto } = await import(${JSON.stringify(module)})
+const crypto = createNodeNoiseCrypto()
+let shift = []
+for (let i = 0; i < 40000; i++) {
+  crypto.generateX25519KeyPair()
+  if (i % 500 === 0) shift = new Array(i % 7).fill({})
+}
+console.log('made', shift.length)`
+  const run = spawnSync(
+    process.execPath,
+    ['--max-semi-space-size=1', '--gc-interval=10', '--import', 'tsx', '--input-type=module', '--eval', script],
+    { encoding: 'utf8', timeout: 60_000 }
+  )
+  assert.equal(run.signal, null, `the child hung and was killed (${run.signal}); stderr: ${run.stderr}`)
+  assert.equal(run.status, 0, run.stderr)
+  assert.match(run.stdout, /^made/)
 })
