@@ -21,6 +21,12 @@
  *   nobody) is answered by everyone, its backoff queries only by itself.
  * - Backoff (§5.2): queries `minInterval` apart at first, doubling up to `interval`; back to
  *   `minInterval` whenever a connected peer is lost, so a partition heals quickly.
+ * - Answers to another node's query go to that node alone, by unicast (as §5.4 allows a querier to
+ *   ask for); only a node's answer to its own query goes by multicast, which is how the LAN hears
+ *   of it. Multicast answers reached every node: when a node joined a LAN of 40, each of the 40
+ *   parsed 40 answers about peers it already knew, and when 40 nodes started at once, answers to
+ *   the early ones' queries were parsed 40 times over. A node tells its own query by its source
+ *   address (one of this host's), so two nodes on one host still answer each other by multicast.
  * On a LAN where everyone is connected, each node sends one query and its own answer per
  * `interval`, and nobody else answers it: a node parses 2N packets per interval instead of N².
  * (Duplicate question suppression, §7.3, would cut that further but leave a node that cannot be
@@ -30,6 +36,8 @@
  * registered as libp2p peer discovery: the connector decides whom to dial.
  */
 import { randomBytes } from 'node:crypto'
+import type { RemoteInfo } from 'node:dgram'
+import { networkInterfaces } from 'node:os'
 import multicastDNS from 'multicast-dns'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -118,6 +126,7 @@ export class LanDiscovery extends EventTarget implements Startable {
   private readonly parsed = new Map<string, { addrs: string; info: PeerInfo }>()
   /** Peers whose connection dropped and did not come back: left out of known answers. */
   private readonly lost = new Set<string>()
+  private local?: Set<string>
   private mdns?: multicastDNS.MulticastDNS
   private started = false
   private step = 0
@@ -140,10 +149,12 @@ export class LanDiscovery extends EventTarget implements Startable {
     this.scheduleQuery(this.step)
   }
 
-  private readonly onQuery = (packet: Packet): void => {
+  private readonly onQuery = (packet: Packet, from: RemoteInfo): void => {
     try {
       const query = parseQuery(packet, this.serviceTag)
-      if (query != null && shouldAnswer(query, this.instance, this.recordTtl)) this.announce()
+      if (query == null || !shouldAnswer(query, this.instance, this.recordTtl)) return
+      if (this.localAddresses().has(from.address)) this.announce()
+      else this.announce({ address: from.address, port: from.port })
     } catch (err) {
       this.log.error('ignoring mDNS query - %e', err)
     }
@@ -284,20 +295,34 @@ export class LanDiscovery extends EventTarget implements Startable {
   }
 
   private query(): void {
+    this.local = undefined
     const query = buildQuery(this.serviceTag, this.known(Date.now()), this.maxQueryBytes)
     this.send(mdns => {
       mdns.query(query, this.sent)
     })
   }
 
-  /** Our answer, by multicast: to a query, or unsolicited. */
-  private announce(): void {
+  /** Our answer: by multicast (unsolicited, or to our own query), or by unicast to another node's query. */
+  private announce(to?: { address: string; port: number }): void {
     const addrs = this.components.addressManager.getAddresses().map(a => a.toString())
     const response = buildResponse(this.serviceTag, this.instance, addrs, this.recordTtl)
     if (response.answers.length < 2) return
     this.send(mdns => {
-      mdns.respond(response, this.sent)
+      if (to == null) mdns.respond(response, this.sent)
+      else mdns.respond(response, to, this.sent)
     })
+  }
+
+  /**
+   * This host's IP addresses: a query from one of them is our own (multicast loops back) or another
+   * node's on this host. Read when our own query goes out, so a changed interface is noticed.
+   */
+  private localAddresses(): Set<string> {
+    if (this.local == null) {
+      this.local = new Set()
+      for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) this.local.add(a.address)
+    }
+    return this.local
   }
 
   private readonly sent = (err: Error | null): void => {
