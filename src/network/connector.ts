@@ -16,6 +16,12 @@
  *   forgotten.
  * - mDNS addresses are dialed with the peer ID appended, so libp2p checks the remote's identity and
  *   reuses an existing connection to the peer instead of opening a second one.
+ * - At most `maxDials` dials are in flight; the others wait their turn, in the order the peers were
+ *   found, and start as dials finish. A node joining a LAN of 40 found about 40 peers at once and
+ *   dialed the half with lower IDs together, while the other half dialed it: ~40 handshakes
+ *   shared its CPU, so none finished early and its first connection came after 0.9–1.7 s. A dial
+ *   holds its turn for `dialTurn` at most: one to an address that never answers (libp2p gives up
+ *   after 30 s, node.ts) does not hold the others back.
  * - The timer runs every `tickInterval` only while some peer is still to be connected; once every
  *   known peer is, it runs every `idleTickInterval`, and a drop, an mDNS sighting or a new static
  *   peer brings the fast ticks back at once.
@@ -38,6 +44,10 @@ export const DEFAULT_BACKOFF_MAX = 30_000
 export const DEFAULT_MDNS_FORGET = 60_000
 /** mDNS silence after which a peer seen again counts as back (1.5 × the default mDNS interval of 10 s). */
 export const DEFAULT_MDNS_ABSENCE = 15_000
+/** Dials in flight at once. */
+export const DEFAULT_MAX_DIALS = 4
+/** How long a dial counts against `maxDials`. */
+export const DEFAULT_DIAL_TURN = 1_000
 
 export type DialReason = 'mdns' | 'dial'
 
@@ -49,6 +59,8 @@ export interface ConnectorInit {
   backoffMax?: number
   mdnsForget?: number
   mdnsAbsence?: number
+  maxDials?: number
+  dialTurn?: number
 }
 
 export interface ConnectorComponents {
@@ -77,6 +89,8 @@ interface Target {
   attempt: number
   /** Aborts the dial in flight, if any. */
   cancel?: AbortController
+  /** When the dial in flight started. */
+  dialStarted: number
 }
 
 /** The address with `/p2p/<peerId>` at the end, as libp2p needs to verify and reuse connections. */
@@ -109,6 +123,8 @@ export class Connector extends TypedEvents<ConnectorEvents> {
   private readonly backoffMax: number
   private readonly forget: number
   private readonly absence: number
+  private readonly maxDials: number
+  private readonly dialTurn: number
   private readonly now: () => number
   private readonly targets = new Map<string, Target>()
   private timer?: ReturnType<typeof setTimeout>
@@ -124,6 +140,8 @@ export class Connector extends TypedEvents<ConnectorEvents> {
     this.backoffMax = positive('backoffMax', init.backoffMax ?? DEFAULT_BACKOFF_MAX)
     this.forget = positive('mdnsForget', init.mdnsForget ?? DEFAULT_MDNS_FORGET)
     this.absence = positive('mdnsAbsence', init.mdnsAbsence ?? DEFAULT_MDNS_ABSENCE)
+    this.maxDials = Math.max(1, Math.floor(positive('maxDials', init.maxDials ?? DEFAULT_MAX_DIALS)))
+    this.dialTurn = positive('dialTurn', init.dialTurn ?? DEFAULT_DIAL_TURN)
     this.now = components.now ?? Date.now
   }
 
@@ -170,7 +188,8 @@ export class Connector extends TypedEvents<ConnectorEvents> {
       lastSeen: now,
       nextAttempt: now,
       backoff: this.backoffMin,
-      attempt: 0
+      attempt: 0,
+      dialStarted: 0
     })
     this.tick()
   }
@@ -204,7 +223,8 @@ export class Connector extends TypedEvents<ConnectorEvents> {
         lastSeen: now,
         nextAttempt: now,
         backoff: this.backoffMin,
-        attempt: 0
+        attempt: 0,
+        dialStarted: 0
       })
     }
     this.tick()
@@ -247,6 +267,8 @@ export class Connector extends TypedEvents<ConnectorEvents> {
     if (!this.running) return
     const now = this.now()
     let busy = false
+    let dialing = 0
+    for (const t of this.targets.values()) if (t.cancel != null && now - t.dialStarted < this.dialTurn) dialing++
     for (const t of [...this.targets.values()]) {
       const connected = t.peerId != null && this.components.isConnected(t.peerId)
       if (t.reason === 'mdns' && now - t.lastSeen > this.forget && !connected) {
@@ -256,7 +278,10 @@ export class Connector extends TypedEvents<ConnectorEvents> {
       busy ||= !connected
       // A dial into an outage would land whenever the link comes back, racing the other side.
       if (t.reason === 'mdns' && t.cancel != null && now - t.lastSeen > this.absence) t.cancel.abort()
-      if (this.eligible(t, now)) void this.dial(t)
+      if (dialing < this.maxDials && this.eligible(t, now)) {
+        dialing++
+        void this.dial(t)
+      }
     }
     this.schedule(busy)
   }
@@ -264,6 +289,7 @@ export class Connector extends TypedEvents<ConnectorEvents> {
   private async dial(t: Target): Promise<void> {
     const cancel = new AbortController()
     t.cancel = cancel
+    t.dialStarted = this.now()
     t.attempt++
     const stopped = this.abort?.signal ?? AbortSignal.abort()
     try {
@@ -287,8 +313,8 @@ export class Connector extends TypedEvents<ConnectorEvents> {
       this.emit('dial:error', { target: t.key, reason: t.reason, error: err as Error, retryInMs, attempt: t.attempt })
     } finally {
       if (t.cancel === cancel) t.cancel = undefined
-      // A dropped dial makes way for the new attempt now, not at the next tick.
-      if (cancel.signal.aborted && !stopped.aborted) this.tick()
+      // The next dial waiting for a turn (or a dropped dial's new attempt) starts now, not at the next tick.
+      if (!stopped.aborted) this.tick()
     }
   }
 }
