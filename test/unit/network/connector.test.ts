@@ -23,27 +23,32 @@ interface Harness {
   /** Waits for `n` more ticks. */
   waitTicks: (n: number) => Promise<void>
   failDials: (fail: boolean) => void
+  /** Dials in flight, when the harness holds them: each settles when the test calls `release`. */
+  held: Array<{ peer: string; release: () => void }>
 }
 
 function harness(
   t: { after: (fn: () => void) => void },
   selfId: string,
   init: ConnectorInit = {},
-  dialResult: () => string = () => PEER
+  dialResult: (addrs: Multiaddr[]) => string = () => PEER,
+  hold = false
 ): Harness {
   let now = 1_000_000
   let ticks = 0
   let fail = false
   const dials: Multiaddr[][] = []
+  const held: Harness['held'] = []
   const connected = new Set<string>()
   const connector = new Connector(
     {
       selfId,
       dial: async addrs => {
         dials.push(addrs)
-        await Promise.resolve()
+        if (hold) await new Promise<void>(resolve => held.push({ peer: dialResult(addrs), release: resolve }))
+        else await Promise.resolve()
         if (fail) throw new Error('connection refused')
-        const id = dialResult()
+        const id = dialResult(addrs)
         connected.add(id)
         return id
       },
@@ -72,7 +77,8 @@ function harness(
     },
     failDials: f => {
       fail = f
-    }
+    },
+    held
   }
 }
 
@@ -224,69 +230,34 @@ void test('negative timings are refused', () => {
   )
 })
 
-/** A connector whose dials stay in flight until the test settles them. */
+/** Ten peers with lower IDs than ours (so this node dials each at once), and dials held until released. */
 function heldDials(t: { after: (fn: () => void) => void }, init: ConnectorInit) {
-  let now = 1_000_000
-  let ticks = 0
-  const pending: Array<{ peer: string; resolve: () => void }> = []
-  const connected = new Set<string>()
-  const connector = new Connector(
-    {
-      selfId: '12D3KooZZZ',
-      dial: async addrs => {
-        const peer = addrs[0].getComponents().findLast(c => c.name === 'p2p')?.value ?? ''
-        await new Promise<void>(resolve => pending.push({ peer, resolve }))
-        connected.add(peer)
-        return peer
-      },
-      isConnected: id => connected.has(id),
-      now: () => {
-        ticks++
-        return now
-      }
-    },
-    { tickInterval: 2, idleTickInterval: 2, mdnsGrace: 1_000, ...init }
-  )
-  t.after(() => {
-    connector.stop()
-  })
-  // Lower IDs than ours, so every one is dialed by this node at once.
-  const peers = Array.from({ length: 10 }, (_, i) => `12D3KooA${i}`)
-  return {
-    connector,
-    pending,
-    peers,
-    advance: (ms: number) => {
-      now += ms
-    },
-    waitTicks: async (n: number) => {
-      const target = ticks + n
-      await waitUntil(() => ticks >= target, `${n} ticks`)
-    }
-  }
+  const peerOf = (addrs: Multiaddr[]): string => addrs[0].getComponents().findLast(c => c.name === 'p2p')?.value ?? ''
+  const h = harness(t, '12D3KooZZZ', init, peerOf, true)
+  return { ...h, peers: Array.from({ length: 10 }, (_, i) => `12D3KooA${i}`) }
 }
 
 void test('at most maxDials dials are in flight; the others start in the order found as dials finish', async t => {
   const h = heldDials(t, { maxDials: 3, dialTurn: 60_000 })
   h.connector.start()
   for (const p of h.peers) h.connector.discovered(p, MDNS_ADDRS)
-  await waitUntil(() => h.pending.length === 3, 'three dials')
+  await waitUntil(() => h.held.length === 3, 'three dials')
   await h.waitTicks(10)
   assert.deepEqual(
-    h.pending.map(d => d.peer),
+    h.held.map(d => d.peer),
     h.peers.slice(0, 3),
     'the first three peers found, and no more'
   )
-  h.pending[1].resolve()
-  await waitUntil(() => h.pending.length === 4, 'the next dial once one finished')
-  assert.equal(h.pending[3].peer, h.peers[3])
-  for (let i = 0; i < h.peers.length && i < h.pending.length; i++) h.pending[i].resolve()
+  h.held[1].release()
+  await waitUntil(() => h.held.length === 4, 'the next dial once one finished')
+  assert.equal(h.held[3].peer, h.peers[3])
+  for (let i = 0; i < h.peers.length && i < h.held.length; i++) h.held[i].release()
   await waitUntil(() => {
-    for (const d of h.pending) d.resolve()
-    return h.pending.length === h.peers.length
+    for (const d of h.held) d.release()
+    return h.held.length === h.peers.length
   }, 'every peer dialed')
   assert.deepEqual(
-    h.pending.map(d => d.peer),
+    h.held.map(d => d.peer),
     h.peers
   )
 })
@@ -295,10 +266,10 @@ void test('a dial that does not finish holds its turn for dialTurn only', async 
   const h = heldDials(t, { maxDials: 2, dialTurn: 500 })
   h.connector.start()
   for (const p of h.peers) h.connector.discovered(p, MDNS_ADDRS)
-  await waitUntil(() => h.pending.length === 2, 'two dials')
+  await waitUntil(() => h.held.length === 2, 'two dials')
   h.advance(499)
   await h.waitTicks(10)
-  assert.equal(h.pending.length, 2, 'still their turn')
+  assert.equal(h.held.length, 2, 'still their turn')
   h.advance(1)
-  await waitUntil(() => h.pending.length === 4, 'two more dials once the first two had their turn')
+  await waitUntil(() => h.held.length === 4, 'two more dials once the first two had their turn')
 })
