@@ -15,12 +15,12 @@
  *
  * Keys: OpenSSL parses a DER-wrapped X25519 private key slowly (320 µs here, against 31 µs for the
  * Diffie-Hellman itself), and a handshake made three of them, a public key each (71 µs) and a key
- * pair exported as DER (120 µs): 1.5 ms per handshake and side, when a node joining a 40-node LAN
+ * pair exported as DER (120 µs): 1.3–1.4 ms per handshake and side, when a node joining a 40-node LAN
  * makes 40 handshakes while each of the 40 makes one, on the same two cores. Now a key pair is
  * generated as JWK (raw bytes, 32 µs) and its private key object made once and kept, by the array
  * noise holds the key in (a WeakMap, so it goes with the handshake); a peer's public key is
  * imported as JWK (6 µs). A key seen for the first time (the static key, once) still goes through
- * DER. 0.17 ms per handshake and side (`createNodeNoiseCrypto` makes one cache per node).
+ * DER. 0.18–0.19 ms per handshake and side (`createNodeNoiseCrypto` makes one cache per node).
  *
  * Same algorithms, same bytes on the wire as every other Noise implementation:
  * test/unit/network/noise-crypto.test.ts checks each function against the library's pure-JS one.

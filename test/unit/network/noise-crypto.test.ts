@@ -96,7 +96,7 @@ void test('a private key is used again from the cache only while its bytes are u
 void test('making many key pairs never hangs the process (Node 20 deadlocks exporting a freshly generated key object)', () => {
   // A child that collects garbage every few allocations (and shifts where they fall), so that
   // collections land inside key generation: exporting the key objects generateKeyPairSync returns
-  // hung this loop in 8 runs of 8. Done right it takes about 2 s.
+  // hung this loop in 8 runs of 8. Done right it takes about 3 s.
   const module = new URL('../../../src/network/noise-crypto.ts', import.meta.url).href
   const script = `const { createNodeNoiseCrypto } = await import(${JSON.stringify(module)})
 const crypto = createNodeNoiseCrypto()
