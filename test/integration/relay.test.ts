@@ -1,7 +1,8 @@
 /**
  * Relays (src/network/relay-hint.ts) with real nodes on 127.0.0.1: a node relays a message only
- * to reach peers the author is not connected to. In a fully connected room nobody relays; along a
- * chain and around a hub every message still arrives live.
+ * to reach peers the author is not connected to. In a fully connected room nobody relays, and
+ * nobody sends gossipsub's IDONTWANT (network/tuning.ts); along a chain and around a hub every
+ * message still arrives live.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -21,6 +22,22 @@ function countSentMessages(node: TestNode): () => number {
     return send(id, rpc)
   }
   return () => sent
+}
+
+/** Counts the message IDs in IDONTWANT control frames a node's gossipsub receives (gossipsub 1.2). */
+function countIdontwants(node: TestNode): () => number {
+  const pubsub = (
+    node.app.network as unknown as {
+      node: { services: { pubsub: { handleIdontwant: (id: string, idontwant: Array<{ messageIDs: unknown[] }>) => void } } }
+    }
+  ).node.services.pubsub
+  const handle = pubsub.handleIdontwant.bind(pubsub)
+  let ids = 0
+  pubsub.handleIdontwant = (id, idontwant) => {
+    for (const { messageIDs } of idontwant) ids += messageIDs.length
+    handle(id, idontwant)
+  }
+  return () => ids
 }
 
 function meshPeers(node: TestNode): string[] {
@@ -49,6 +66,32 @@ void test('in a fully connected room each message is sent once to each peer and 
   for (const [i, n] of nodes.entries()) await n.app.chat.send('main', texts[i])
   await waitUntil(() => nodes.every((n, i) => texts.every((x, j) => j === i || liveTexts(n).includes(x))), 'delivery')
   // Each node sent its own message to its 3 peers and relayed nothing.
+  assert.deepEqual(
+    sent.map(count => count()),
+    [3, 3, 3, 3]
+  )
+})
+
+void test('a message large enough for gossipsub’s IDONTWANT makes no node send one: the author already sent it to everyone', async t => {
+  const a = await startNode(t, { nick: 'a' })
+  const b = await startNode(t, { nick: 'b', peers: [a.addr] })
+  const c = await startNode(t, { nick: 'c', peers: [a.addr, b.addr] })
+  const d = await startNode(t, { nick: 'd', peers: [a.addr, b.addr, c.addr] })
+  const nodes = [a, b, c, d]
+  await roomPeers(nodes, () => 3)
+  // Each node has a mesh peer, so with gossipsub's default it would tell that peer about the
+  // messages of the two other authors.
+  await waitUntil(() => nodes.every(n => meshPeers(n).length >= 1), 'every node meshed')
+  const heard = nodes.map(countIdontwants)
+  const sent = nodes.map(countSentMessages)
+  // gossipsub's default sends IDONTWANT for messages of 512 bytes or more; this one is over 700.
+  const texts = nodes.map((_, i) => `long message ${i} `.padEnd(700, '.'))
+  for (const [i, n] of nodes.entries()) await n.app.chat.send('main', texts[i])
+  await waitUntil(() => nodes.every((n, i) => texts.every((x, j) => j === i || liveTexts(n).includes(x))), 'delivery')
+  assert.deepEqual(
+    heard.map(count => count()),
+    [0, 0, 0, 0]
+  )
   assert.deepEqual(
     sent.map(count => count()),
     [3, 3, 3, 3]

@@ -2,6 +2,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { lanGossipOptions } from '../../../src/network/tuning.js'
+import { MAX_MESSAGE_BYTES } from '../../../src/chat/message.js'
+import { MAX_HINT_PEERS } from '../../../src/network/relay-hint.js'
 
 void test('mesh bounds keep gossipsub invariants: Dout < Dlo <= D <= Dhi, Dout <= D/2, Dscore <= D', () => {
   const o = lanGossipOptions()
@@ -36,4 +38,9 @@ void test('message ID keys are the ID in base64: equal IDs share a key, differen
     keys.add(key)
   }
   assert.equal(keys.size, 41)
+})
+
+void test('no room frame is large enough for gossipsub to send IDONTWANT: the largest message with the largest hint', () => {
+  const largestFrame = MAX_MESSAGE_BYTES + 1 + 4 * MAX_HINT_PEERS
+  assert.ok(lanGossipOptions().idontwantMinDataSize > largestFrame)
 })
