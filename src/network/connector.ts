@@ -241,6 +241,18 @@ export class Connector extends TypedEvents<ConnectorEvents> {
     if (this.running) this.schedule(true)
   }
 
+  /**
+   * The peer said it is leaving (an mDNS goodbye): stop dialing what mDNS found of it, until mDNS
+   * finds it again. Addresses given with --peer are still dialed.
+   */
+  departed(peerId: string): void {
+    for (const t of [...this.targets.values()]) {
+      if (t.peerId !== peerId || t.reason !== 'mdns') continue
+      t.cancel?.abort()
+      this.targets.delete(t.key)
+    }
+  }
+
   /** Whether a dial to this peer is in flight. */
   isDialing(peerId: string): boolean {
     for (const t of this.targets.values()) if (t.peerId === peerId && t.cancel != null) return true

@@ -27,13 +27,19 @@
  *   parsed 40 answers about peers it already knew, and when 40 nodes started at once, answers to
  *   the early ones' queries were parsed 40 times over. A node tells its own query by its source
  *   address (one of this host's), so two nodes on one host still answer each other by multicast.
+ * - Goodbye (§10.1): a node that stops sends its records once more with TTL 0, by multicast, before
+ *   it closes its connections. The others then take its disconnect for a departure, not a loss:
+ *   no 1 s queries to look for it (each listing ~N known answers that all N nodes parse), and a
+ *   `goodbye` event, on which the connector stops redialing it. A goodbye is honoured only from the
+ *   instance name the peer announced, and a new sighting of the peer undoes it.
  * On a LAN where everyone is connected, each node sends one query and its own answer per
  * `interval`, and nobody else answers it: a node parses 2N packets per interval instead of N².
  * (Duplicate question suppression, §7.3, would cut that further but leave a node that cannot be
  * heard learning its peers only once per half a record TTL.)
  *
- * A libp2p service: `peer` events carry `{ id, multiaddrs }` as from @libp2p/mdns. It is not
- * registered as libp2p peer discovery: the connector decides whom to dial.
+ * A libp2p service: `peer` events carry `{ id, multiaddrs }` as from @libp2p/mdns, `goodbye` events
+ * the peer ID (a string) of a peer that left. It is not registered as libp2p peer discovery: the
+ * connector decides whom to dial.
  */
 import { randomBytes } from 'node:crypto'
 import type { RemoteInfo } from 'node:dgram'
@@ -72,6 +78,8 @@ export const MDNS_GROUP = '224.0.0.251'
  * flood of made-up peers ever pushes one out.
  */
 export const MAX_PARSED_SIGHTINGS = 1_024
+/** How long stopping waits for the goodbye packet to be sent, ms. */
+export const DEFAULT_GOODBYE_TIMEOUT = 250
 /** Random bytes of our instance name (hex, so 32 characters of the 63 a label holds). */
 const INSTANCE_NAME_BYTES = 16
 
@@ -87,6 +95,8 @@ export interface LanDiscoveryInit {
   /** TTL of our records, seconds. */
   recordTtl?: number
   maxQueryBytes?: number
+  /** How long stopping waits for the goodbye packet to be sent, ms. */
+  goodbyeTimeout?: number
   port?: number
   group?: string
 }
@@ -118,6 +128,7 @@ export class LanDiscovery extends EventTarget implements Startable {
   private readonly announceCount: number
   private readonly recordTtl: number
   private readonly maxQueryBytes: number
+  private readonly goodbyeTimeout: number
   private readonly port: number
   private readonly group: string
   /** Peers' PTR records, by lower-cased instance name. */
@@ -126,6 +137,10 @@ export class LanDiscovery extends EventTarget implements Startable {
   private readonly parsed = new Map<string, { addrs: string; info: PeerInfo }>()
   /** Peers whose connection dropped and did not come back: left out of known answers. */
   private readonly lost = new Set<string>()
+  /** Peers that said goodbye and have not been seen since: their disconnect is a departure. */
+  private readonly departed = new Set<string>()
+  /** The query step before the first of the current losses, to go back to if they all said goodbye. */
+  private calmStep?: number
   private local?: Set<string>
   private mdns?: multicastDNS.MulticastDNS
   private started = false
@@ -138,11 +153,17 @@ export class LanDiscovery extends EventTarget implements Startable {
   }
 
   private readonly onConnect = (e: CustomEvent<PeerId>): void => {
-    this.lost.delete(e.detail.toString())
+    const peer = e.detail.toString()
+    this.departed.delete(peer)
+    if (this.lost.delete(peer) && this.lost.size === 0) this.calmStep = undefined
   }
 
   private readonly onDisconnect = (e: CustomEvent<PeerId>): void => {
-    this.lost.add(e.detail.toString())
+    const peer = e.detail.toString()
+    // It said goodbye: it left, there is no partition to look for.
+    if (this.departed.has(peer)) return
+    if (this.lost.size === 0) this.calmStep = this.step
+    this.lost.add(peer)
     if (this.mdns == null) return
     // A lost peer may be behind a partition: look for it often again until it is back.
     this.step = this.minInterval
@@ -166,9 +187,12 @@ export class LanDiscovery extends EventTarget implements Startable {
       for (const found of parseResponse(packet, this.serviceTag, this.instance)) {
         const key = found.instance.toLowerCase()
         if (found.ttl === 0) {
+          const held = this.held.get(key)
           this.held.delete(key)
+          if (held?.peerId === found.peerId) this.farewell(found.peerId)
           continue
         }
+        this.departed.delete(found.peerId)
         this.held.set(key, {
           record: { instance: found.instance, ttl: found.ttl, expiresAt: now + found.ttl * 1000 },
           peerId: found.peerId
@@ -200,6 +224,7 @@ export class LanDiscovery extends EventTarget implements Startable {
     this.announceCount = Math.floor(positive('announceCount', init.announceCount ?? DEFAULT_ANNOUNCE_COUNT))
     this.recordTtl = Math.floor(positive('recordTtl', init.recordTtl ?? DEFAULT_RECORD_TTL))
     this.maxQueryBytes = positive('maxQueryBytes', init.maxQueryBytes ?? DEFAULT_MAX_QUERY_BYTES)
+    this.goodbyeTimeout = positive('goodbyeTimeout', init.goodbyeTimeout ?? DEFAULT_GOODBYE_TIMEOUT)
     this.port = init.port ?? MDNS_PORT
     this.group = init.group ?? MDNS_GROUP
   }
@@ -223,6 +248,31 @@ export class LanDiscovery extends EventTarget implements Startable {
     else this.components.events.addEventListener('transport:listening', this.onListening)
   }
 
+  /**
+   * Says goodbye while the connections are still open, so peers hear it before they see them close:
+   * our records with TTL 0, by multicast, waiting at most `goodbyeTimeout` for the send.
+   */
+  async beforeStop(): Promise<void> {
+    const mdns = this.mdns
+    if (mdns == null) return
+    const addrs = this.components.addressManager.getAddresses().map(a => a.toString())
+    const goodbye = buildResponse(this.serviceTag, this.instance, addrs, 0)
+    if (goodbye.answers.length < 2) return
+    await new Promise<void>(resolve => {
+      const timer = setTimeout(resolve, this.goodbyeTimeout)
+      const done = (err?: Error | null): void => {
+        clearTimeout(timer)
+        if (err != null) this.log('mDNS goodbye not sent - %e', err)
+        resolve()
+      }
+      try {
+        mdns.respond(goodbye, done)
+      } catch (err) {
+        done(err as Error)
+      }
+    })
+  }
+
   async stop(): Promise<void> {
     this.started = false
     this.components.events.removeEventListener('transport:listening', this.onListening)
@@ -233,6 +283,8 @@ export class LanDiscovery extends EventTarget implements Startable {
     const mdns = this.mdns
     this.mdns = undefined
     this.lost.clear()
+    this.departed.clear()
+    this.calmStep = undefined
     this.held.clear()
     this.parsed.clear()
     if (mdns == null) return
@@ -273,6 +325,21 @@ export class LanDiscovery extends EventTarget implements Startable {
       } else if (!this.lost.has(h.peerId)) records.push(h.record)
     }
     return knownAnswers(records, now)
+  }
+
+  /** A peer we know said goodbye: remember that it left, and tell the connector. */
+  private farewell(peerId: string): void {
+    this.departed.add(peerId)
+    if (this.departed.size > MAX_PARSED_SIGHTINGS) this.departed.delete(this.departed.values().next().value as string)
+    // Its connection closed before the goodbye arrived: the fast queries were for nothing.
+    if (this.lost.delete(peerId) && this.lost.size === 0) {
+      if (this.calmStep != null && this.mdns != null) {
+        this.step = this.calmStep
+        this.scheduleQuery(this.step)
+      }
+      this.calmStep = undefined
+    }
+    this.dispatchEvent(new CustomEvent('goodbye', { detail: peerId }))
   }
 
   private scheduleQuery(delay: number): void {

@@ -250,6 +250,9 @@ export class Network extends TypedEvents<NetworkEvents> {
       listen(node.services.mdns, 'peer', (e: CustomEvent<{ id: PeerId; multiaddrs: Multiaddr[] }>) => {
         this.connector.discovered(e.detail.id.toString(), dialableAddrs(e.detail.multiaddrs))
       })
+      listen(node.services.mdns, 'goodbye', (e: CustomEvent<string>) => {
+        this.connector.departed(e.detail)
+      })
     }
     listen(
       this.connector,

@@ -1,6 +1,7 @@
 /**
  * A passive mDNS listener for LAN tests: run inside a test namespace, it counts the queries and
  * responses for one service tag over a window, sending nothing, and prints them as one JSON line.
+ * A response whose PTR record has TTL 0 is a goodbye (RFC 6762 §10.1) and is counted as one.
  * Usage: node --import tsx test/helpers/mdns-count.ts <serviceTag> <windowMs>
  */
 import multicastDNS from 'multicast-dns'
@@ -8,8 +9,9 @@ import multicastDNS from 'multicast-dns'
 export interface MdnsCount {
   queries: number
   responses: number
-  /** Per sender address: queries and responses it sent. */
-  bySource: Record<string, { queries: number; responses: number }>
+  goodbyes: number
+  /** Per sender address: queries, responses and goodbyes it sent. */
+  bySource: Record<string, { queries: number; responses: number; goodbyes: number }>
 }
 
 const [tag, windowArg] = process.argv.slice(2)
@@ -19,8 +21,8 @@ if (tag == null || !Number.isFinite(windowMs) || windowMs <= 0) {
   process.exit(2)
 }
 
-const count: MdnsCount = { queries: 0, responses: 0, bySource: {} }
-const source = (address: string): { queries: number; responses: number } => (count.bySource[address] ??= { queries: 0, responses: 0 })
+const count: MdnsCount = { queries: 0, responses: 0, goodbyes: 0, bySource: {} }
+const source = (address: string): MdnsCount['bySource'][string] => (count.bySource[address] ??= { queries: 0, responses: 0, goodbyes: 0 })
 const mdns = multicastDNS()
 mdns.on('error', err => {
   process.stderr.write(`mdns error: ${err.message}\n`)
@@ -32,7 +34,13 @@ mdns.on('query', (packet, rinfo) => {
   source(rinfo.address).queries++
 })
 mdns.on('response', (packet, rinfo) => {
-  if (!packet.answers.some(a => a.type === 'PTR' && a.name === tag)) return
+  const ptr = packet.answers.find(a => a.type === 'PTR' && a.name === tag) as { ttl?: number } | undefined
+  if (ptr == null) return
+  if (ptr.ttl === 0) {
+    count.goodbyes++
+    source(rinfo.address).goodbyes++
+    return
+  }
   count.responses++
   source(rinfo.address).responses++
 })

@@ -188,6 +188,34 @@ void test('an mDNS peer that dropped is redialed by the lower ID only after a ne
   await waitUntil(() => h.dials.length === 2, 'the redial')
 })
 
+void test('an mDNS peer that said goodbye is not redialed after it drops; mDNS finding it again brings it back', async t => {
+  const h = harness(t, `${PEER}z`)
+  h.connector.start()
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  await waitUntil(() => h.dials.length === 1, 'the first dial')
+  h.connector.departed(PEER)
+  h.connected.delete(PEER)
+  h.connector.disconnected(PEER)
+  h.advance(5_000)
+  await h.waitTicks(10)
+  assert.equal(h.dials.length, 1, 'no redial')
+  assert.equal(h.connector.reasonFor(PEER), undefined)
+  h.connector.discovered(PEER, MDNS_ADDRS)
+  await waitUntil(() => h.dials.length === 2, 'the dial once it is back')
+})
+
+void test('a goodbye leaves a --peer address alone', async t => {
+  const h = harness(t, '12D3KooA')
+  h.connector.start()
+  h.connector.addStatic(ADDR)
+  await waitUntil(() => h.dials.length === 1 && h.connected.has(PEER), 'the first connection')
+  h.connector.departed(PEER)
+  h.connected.delete(PEER)
+  h.connector.disconnected(PEER)
+  h.advance(100)
+  await waitUntil(() => h.dials.length === 2, 'the redial')
+})
+
 void test('an mDNS peer not seen for the forget period is dropped', async t => {
   const h = harness(t, '12D3KooA', { mdnsForget: 2_000 })
   h.connector.start()

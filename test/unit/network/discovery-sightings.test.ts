@@ -1,9 +1,13 @@
-/** mDNS sightings: a peer seen again on the same addresses is not parsed again; new addresses are. */
+/**
+ * mDNS sightings: a peer seen again on the same addresses is not parsed again; new addresses are.
+ * Goodbyes (RFC 6762 §10.1): one from the instance a peer announced makes its disconnect a
+ * departure, not a loss to look for.
+ */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import dnsPacket from 'dns-packet'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter, type ComponentLogger, type Libp2pEvents, type Logger, type PeerInfo } from '@libp2p/interface'
 import type { Packet } from 'dns-packet'
 import { lanDiscovery } from '../../../src/network/discovery.js'
@@ -39,4 +43,32 @@ void test('a peer sighted again on the same addresses comes out as the same pars
     seen[2].multiaddrs.map(a => a.toString()),
     ['/ip4/192.168.1.9/tcp/4001']
   )
+})
+
+void test('a goodbye from the instance a peer announced is a departure: a goodbye event, and its disconnect is no loss', async () => {
+  const events = new TypedEventEmitter<Libp2pEvents>()
+  const discovery = lanDiscovery({ serviceTag: TAG })({ addressManager: { getAddresses: () => [] }, events, logger })
+  discovery.start()
+  const goodbyes: string[] = []
+  discovery.addEventListener('goodbye', e => goodbyes.push((e as CustomEvent<string>).detail))
+  const id = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+  const record = (instance: string, ttl: number): Packet =>
+    dnsPacket.decode(dnsPacket.encode(buildResponse(TAG, instance, [`/ip4/192.168.1.5/tcp/4001/p2p/${id}`], ttl)))
+  const internals = discovery as unknown as { onResponse: (p: Packet) => void; lost: Set<string> }
+  const disconnect = (): void => {
+    events.dispatchEvent(new CustomEvent('peer:disconnect', { detail: peerIdFromString(id) }))
+  }
+
+  internals.onResponse(record('peer-a', 120))
+  internals.onResponse(record('not-peer-a', 0))
+  assert.deepEqual(goodbyes, [], 'a goodbye from an instance the peer never announced is ignored')
+  internals.onResponse(record('peer-a', 0))
+  assert.deepEqual(goodbyes, [id])
+  disconnect()
+  assert.equal(internals.lost.size, 0, 'its disconnect is a departure')
+
+  internals.onResponse(record('peer-a-restarted', 120))
+  disconnect()
+  assert.ok(internals.lost.has(id), 'seen again, then gone without a goodbye: a loss')
+  await discovery.stop()
 })
