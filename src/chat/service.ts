@@ -18,6 +18,12 @@ import type { HybridClock } from './clock.js'
 import type { MessageSigner, MessageVerifier } from './signature.js'
 import { HistorySync, type HistorySyncInit, type RoomSyncStatus } from './history-sync.js'
 
+/**
+ * A message that history sync brings in at most this long after it was written (by the author's
+ * clock, as the room orders it) may still have its live copy on the way (see `syncedFirst`).
+ */
+export const SYNC_BEFORE_LIVE_WINDOW = 60_000
+
 export interface SendOptions {
   /**
    * Resolve only once the message is durably in chat.log (default true). The terminal passes false:
@@ -135,6 +141,13 @@ export class ChatService extends TypedEvents<ChatEvents> {
   private readonly unverified = new WeakSet<ChatMessage>()
   /** Messages whose author's signature turned out wrong: shown here, never served to anyone. */
   private readonly forged = new WeakSet<ChatMessage>()
+  /**
+   * New messages that history sync brought in before their live copy arrived (a round with a
+   * peer can overtake gossipsub). The live copy is still relayed once, where the relay hint says a
+   * mesh peer needs it: otherwise peers that reach the author only through this node (a chain, a
+   * hub) got the message by their next sync round instead of live.
+   */
+  private readonly syncedFirst = new WeakSet<ChatMessage>()
   private readonly offs: Array<() => void> = []
   private started = false
 
@@ -295,7 +308,9 @@ export class ChatService extends TypedEvents<ChatEvents> {
     try {
       message = decodeMessage(data)
       if (message.room !== room) throw new InvalidMessageError('room-mismatch', `message for #${message.room} arrived on #${room}`)
-      if (this.c.history.has(message.id)) return 'ignore'
+      const known = this.c.history.get(message.id)
+      // Its ID covers every field but the signature: relayed only with the one checked when it was synced.
+      if (known != null) return relay && known.sig === message.sig && this.syncedFirst.delete(known) ? 'accept' : 'ignore'
       if (message.from === this.peerId) throw new InvalidMessageError('forged-self', 'message claims to be from this node')
       // Straight from its author, and not to be relayed: the connection has proved the author's key
       // (Noise), so the signature adds nothing for this node, and checking it was the largest item
@@ -339,6 +354,7 @@ export class ChatService extends TypedEvents<ChatEvents> {
     this.c.clock.observe(message)
     // Older than everything a full room keeps (history limit): dropped at once, nothing to show.
     if (this.c.history.add(message) < 0) return false
+    if (origin === 'sync' && this.c.clock.wall() - message.ts < SYNC_BEFORE_LIVE_WINDOW) this.syncedFirst.add(message)
     this.persist(message)
     this.learnNick(message)
     this.emit('message:new', { message, origin, own: message.from === this.peerId })

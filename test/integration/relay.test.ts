@@ -9,6 +9,8 @@ import assert from 'node:assert/strict'
 import { startNode, type TestNode } from '../helpers/nodes.js'
 import { waitUntil } from '../helpers/wait.js'
 import { roomTopic } from '../../src/network/topics.js'
+import { encodeMessage } from '../../src/chat/index.js'
+import { createAuthor } from '../helpers/signed.js'
 
 /** Counts the room messages a node's gossipsub sends (its own publishes and its relays). */
 function countSentMessages(node: TestNode): () => number {
@@ -108,6 +110,20 @@ void test('along a chain a -- b -- c, b relays: c gets a’s messages live and a
   await c.app.chat.send('main', 'c to all')
   await waitUntil(() => liveTexts(c).includes('a to all') && liveTexts(a).includes('c to all'), 'relayed delivery')
   assert.ok(liveTexts(b).includes('a to all') && liveTexts(b).includes('c to all'))
+})
+
+void test('along a chain a -- b -- c, a message b got by history sync first is still relayed to c when its live copy comes', async t => {
+  const a = await startNode(t, { nick: 'a' })
+  const b = await startNode(t, { nick: 'b', peers: [a.addr] })
+  const c = await startNode(t, { nick: 'c', peers: [b.addr] })
+  await roomPeers([a, b, c], n => (n === b ? 2 : 1))
+  await waitUntil(() => meshPeers(b).length === 2, 'b meshed with a and c')
+  // Written just now by someone a relays for; b has it from a sync round before gossipsub brings it.
+  const author = await createAuthor('far')
+  const m = author.message({ text: 'synced before live', ts: Date.now() })
+  assert.equal(b.app.chat.ingest(m), true)
+  await a.app.network.publish('main', encodeMessage(m))
+  await waitUntil(() => liveTexts(c).includes('synced before live'), 'c getting it live through b')
 })
 
 void test('around a hub every spoke hears every other spoke live', async t => {

@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { canonicalBytes, encodeMessage, messageId, type ChatMessage } from '../../src/chat/index.js'
-import { createAuthor } from '../helpers/signed.js'
+import { createAuthor, tampered } from '../helpers/signed.js'
 import { chatEvent, freePort, tempDataDir, type TestNode } from '../helpers/nodes.js'
 import { historyHash, inRoom, orderedIds, startSyncNode, waitForCount } from '../helpers/sync-nodes.js'
 import { waitUntil } from '../helpers/wait.js'
@@ -157,6 +157,23 @@ void test('a live message that skips a sequence number makes the node fetch the 
   )
   await waitUntil(() => a.app.chat.syncStatus('main').state === 'in sync', 'in sync again')
   assert.equal(a.app.chat.syncStatus('main').missing, 0)
+})
+
+void test('the live copy of a new message history sync brought first is passed on once, and only with the synced signature', async t => {
+  const a = await startSyncNode(t, { nick: 'a', sync: { interval: 0 } })
+  const author = await createAuthor('eve')
+  const [fresh, other] = [author.message({ ts: Date.now() }), author.message({ ts: Date.now() })]
+  const old = author.message({ ts: Date.now() - 10 * 60_000 })
+  for (const m of [fresh, other, old]) assert.equal(a.app.chat.ingest(m), true)
+  const via = author.peerId
+  assert.equal(a.app.chat.receive('main', encodeMessage(fresh), via, false), 'ignore', 'no mesh peer needs it')
+  assert.equal(a.app.chat.receive('main', encodeMessage(fresh), via, true), 'accept', 'a mesh peer needs it: relayed')
+  assert.equal(a.app.chat.receive('main', encodeMessage(fresh), via, true), 'ignore', 'once')
+  // The ID covers every field but the signature: a copy signed otherwise is not passed on.
+  assert.equal(a.app.chat.receive('main', tampered(other, { sig: fresh.sig }), via, true), 'ignore')
+  assert.equal(a.app.chat.receive('main', encodeMessage(other), via, true), 'accept')
+  assert.equal(a.app.chat.receive('main', encodeMessage(old), via, true), 'ignore', 'history from long ago has no live copy coming')
+  assert.equal(a.app.chat.messages('main').length, 3, 'nothing stored twice')
 })
 
 void test('a node that keeps 50 messages per room syncs the newest 50 and does not fetch older ones again', async t => {
