@@ -52,17 +52,23 @@ async function roomPeers(nodes: TestNode[], expected: (n: TestNode) => number): 
   await waitUntil(() => nodes.every(n => n.app.network.roomPeers('main').length === expected(n)), 'room membership')
 }
 
-function liveTexts(node: TestNode): string[] {
-  return node.received.filter(r => !r.own && r.origin === 'live').map(r => r.message.text)
-}
-
-void test('in a fully connected room each message is sent once to each peer and never relayed', async t => {
+/** Four nodes, each connected to the three others, all in #main. */
+async function fullRoom(t: Parameters<typeof startNode>[0]): Promise<TestNode[]> {
   const a = await startNode(t, { nick: 'a' })
   const b = await startNode(t, { nick: 'b', peers: [a.addr] })
   const c = await startNode(t, { nick: 'c', peers: [a.addr, b.addr] })
   const d = await startNode(t, { nick: 'd', peers: [a.addr, b.addr, c.addr] })
   const nodes = [a, b, c, d]
   await roomPeers(nodes, () => 3)
+  return nodes
+}
+
+function liveTexts(node: TestNode): string[] {
+  return node.received.filter(r => !r.own && r.origin === 'live').map(r => r.message.text)
+}
+
+void test('in a fully connected room each message is sent once to each peer and never relayed', async t => {
+  const nodes = await fullRoom(t)
   const sent = nodes.map(countSentMessages)
   const texts = nodes.map((_, i) => `from node ${i}`)
   for (const [i, n] of nodes.entries()) await n.app.chat.send('main', texts[i])
@@ -75,12 +81,7 @@ void test('in a fully connected room each message is sent once to each peer and 
 })
 
 void test('a message large enough for gossipsub’s IDONTWANT makes no node send one: the author already sent it to everyone', async t => {
-  const a = await startNode(t, { nick: 'a' })
-  const b = await startNode(t, { nick: 'b', peers: [a.addr] })
-  const c = await startNode(t, { nick: 'c', peers: [a.addr, b.addr] })
-  const d = await startNode(t, { nick: 'd', peers: [a.addr, b.addr, c.addr] })
-  const nodes = [a, b, c, d]
-  await roomPeers(nodes, () => 3)
+  const nodes = await fullRoom(t)
   // Each node has a mesh peer, so with gossipsub's default it would tell that peer about the
   // messages of the two other authors.
   await waitUntil(() => nodes.every(n => meshPeers(n).length >= 1), 'every node meshed')

@@ -71,6 +71,25 @@ export async function startNode(spec: NodeSpec, onStarted: (node: LanNode) => vo
   return node
 }
 
+/**
+ * Starts a node per nick on the LAN's first hosts, in peer-ID order (each is pushed to `nodes` as
+ * it starts, so the caller's `after` stops it), and waits until every pair has connected by mDNS.
+ */
+export async function startConnected(lan: Lan, nicks: string[], rendezvous: string, nodes: LanNode[], timeoutMs: number): Promise<void> {
+  const ids = await identitiesByPeerId(nicks.length)
+  await Promise.all(
+    nicks.map(
+      async (nick, i) =>
+        await startNode({ nick, identity: ids[i], host: lan.hosts[i], rendezvous }, n => {
+          nodes.push(n)
+        })
+    )
+  )
+  await Promise.all(
+    nodes.flatMap(n => nodes.filter(o => o !== n).map(async o => await n.program.waitForLine(connectedTo(o.nick), timeoutMs)))
+  )
+}
+
 /** Stops the program (SIGTERM, then SIGKILL) and removes its data dir. */
 export async function stopNode(node: LanNode): Promise<void> {
   try {

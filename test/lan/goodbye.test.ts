@@ -17,7 +17,7 @@ import type { MdnsCount } from '../helpers/mdns-count.js'
 import { mdnsServiceTag } from '../../src/network/topics.js'
 import { DEFAULT_MDNS_INTERVAL } from '../../src/network/node.js'
 import { DEFAULT_QUERY_MIN_INTERVAL } from '../../src/network/discovery.js'
-import { connectedTo, goneLine, identitiesByPeerId, sleep, startNode, stopNode, type LanNode } from './cluster.js'
+import { goneLine, sleep, startConnected, stopNode, type LanNode } from './cluster.js'
 
 const NODES = 4
 const TAG = 'goodbye'
@@ -43,19 +43,7 @@ void test('a node that stops says goodbye, and the others do not go looking for 
     await made.lan?.destroy()
   })
   const lan = (made.lan = await createLan({ hosts: NODES + 1 }))
-  const ids = await identitiesByPeerId(NODES)
-  const nicks = ['ann', 'ben', 'cat', 'don']
-  await Promise.all(
-    nicks.map(
-      async (nick, i) =>
-        await startNode({ nick, identity: ids[i], host: lan.hosts[i], rendezvous: TAG }, n => {
-          nodes.push(n)
-        })
-    )
-  )
-  await Promise.all(
-    nodes.flatMap(n => nodes.filter(o => o !== n).map(async o => await n.program.waitForLine(connectedTo(o.nick), CONNECT_TIMEOUT_MS)))
-  )
+  await startConnected(lan, ['ann', 'ben', 'cat', 'don'], TAG, nodes, CONNECT_TIMEOUT_MS)
   await sleep(SETTLE_MS)
 
   const leaving = nodes.find(n => n.nick === 'don')

@@ -19,7 +19,7 @@ import type { MdnsCount } from '../helpers/mdns-count.js'
 import type { MdnsProbe } from '../helpers/mdns-probe.js'
 import { mdnsServiceTag } from '../../src/network/topics.js'
 import { DEFAULT_MDNS_INTERVAL } from '../../src/network/node.js'
-import { connectedTo, identitiesByPeerId, startNode, stopNode, type LanNode } from './cluster.js'
+import { startConnected, stopNode, type LanNode } from './cluster.js'
 
 const NODES = 4
 const TAG = 'quiet'
@@ -50,19 +50,7 @@ void test(
       await made.lan?.destroy()
     })
     const lan = (made.lan = await createLan({ hosts: NODES + 2 }))
-    const ids = await identitiesByPeerId(NODES)
-    const nicks = ['ann', 'ben', 'cat', 'don']
-    await Promise.all(
-      nicks.map(
-        async (nick, i) =>
-          await startNode({ nick, identity: ids[i], host: lan.hosts[i], rendezvous: TAG }, n => {
-            nodes.push(n)
-          })
-      )
-    )
-    await Promise.all(
-      nodes.flatMap(n => nodes.filter(o => o !== n).map(async o => await n.program.waitForLine(connectedTo(o.nick), CONNECT_TIMEOUT_MS)))
-    )
+    await startConnected(lan, ['ann', 'ben', 'cat', 'don'], TAG, nodes, CONNECT_TIMEOUT_MS)
 
     const helper = (name: string): string => join(import.meta.dirname, '..', 'helpers', name)
     const tag = mdnsServiceTag(TAG)

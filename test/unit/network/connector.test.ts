@@ -25,6 +25,8 @@ interface Harness {
   failDials: (fail: boolean) => void
   /** Dials in flight, when the harness holds them: each settles when the test calls `release`. */
   held: Array<{ peer: string; release: () => void }>
+  /** The connection to PEER drops, and the connector is told. */
+  drop: () => void
 }
 
 function harness(
@@ -78,7 +80,11 @@ function harness(
     failDials: f => {
       fail = f
     },
-    held
+    held,
+    drop: () => {
+      connected.delete(PEER)
+      connector.disconnected(PEER)
+    }
   }
 }
 
@@ -156,8 +162,7 @@ void test('a --peer that dropped is redialed after disconnected(), and backoff r
   h.connector.start()
   h.connector.addStatic(ADDR)
   await waitUntil(() => h.dials.length === 1 && h.connected.has(PEER), 'the first connection')
-  h.connected.delete(PEER)
-  h.connector.disconnected(PEER)
+  h.drop()
   await h.waitTicks(5)
   assert.equal(h.dials.length, 1, 'waits backoffMin before redialing')
   h.advance(100)
@@ -169,8 +174,7 @@ void test('an mDNS peer that dropped is redialed by the higher ID at once', asyn
   h.connector.start()
   h.connector.discovered(PEER, MDNS_ADDRS)
   await waitUntil(() => h.dials.length === 1, 'the first dial')
-  h.connected.delete(PEER)
-  h.connector.disconnected(PEER)
+  h.drop()
   await waitUntil(() => h.dials.length === 2, 'the redial')
 })
 
@@ -180,8 +184,7 @@ void test('an mDNS peer that dropped is redialed by the lower ID only after a ne
   h.connector.discovered(PEER, MDNS_ADDRS)
   h.advance(1_000)
   await waitUntil(() => h.dials.length === 1, 'the first dial')
-  h.connected.delete(PEER)
-  h.connector.disconnected(PEER)
+  h.drop()
   await h.waitTicks(5)
   assert.equal(h.dials.length, 1)
   h.advance(1_000)
@@ -194,8 +197,7 @@ void test('an mDNS peer that said goodbye is not redialed after it drops; mDNS f
   h.connector.discovered(PEER, MDNS_ADDRS)
   await waitUntil(() => h.dials.length === 1, 'the first dial')
   h.connector.departed(PEER)
-  h.connected.delete(PEER)
-  h.connector.disconnected(PEER)
+  h.drop()
   h.advance(5_000)
   await h.waitTicks(10)
   assert.equal(h.dials.length, 1, 'no redial')
@@ -210,8 +212,7 @@ void test('a goodbye leaves a --peer address alone', async t => {
   h.connector.addStatic(ADDR)
   await waitUntil(() => h.dials.length === 1 && h.connected.has(PEER), 'the first connection')
   h.connector.departed(PEER)
-  h.connected.delete(PEER)
-  h.connector.disconnected(PEER)
+  h.drop()
   h.advance(100)
   await waitUntil(() => h.dials.length === 2, 'the redial')
 })
@@ -236,8 +237,7 @@ void test('once every known peer is connected the timer stops ticking often, and
   const before = h.ticks()
   await new Promise(resolve => setTimeout(resolve, 50))
   assert.ok(h.ticks() - before <= 1, `${h.ticks() - before} ticks in 50 ms with nothing to do (tickInterval 2 ms)`)
-  h.connected.delete(PEER)
-  h.connector.disconnected(PEER)
+  h.drop()
   await waitUntil(() => h.dials.length === 2, 'the redial after the drop')
 })
 
